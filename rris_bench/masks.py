@@ -1,0 +1,70 @@
+"""COCO RLE helpers: the one place that talks to pycocotools.
+
+Every mask in rris-bench is a COCO compressed RLE ``{"size": [h, w], "counts": str}`` at the image's
+original resolution; dense arrays are made only at the edges (rendering, model input and output).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Sequence
+
+import numpy as np
+from pycocotools import mask as mask_utils
+
+RLE = Dict[str, Any]
+
+
+def _as_str(rle: RLE) -> RLE:
+    counts = rle["counts"]
+    return {"size": [int(rle["size"][0]), int(rle["size"][1])],
+            "counts": counts.decode("ascii") if isinstance(counts, bytes) else counts}
+
+
+def _as_bytes(rle: RLE) -> RLE:
+    counts = rle["counts"]
+    return {"size": rle["size"], "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
+
+
+def encode(mask: np.ndarray) -> RLE:
+    """Boolean or 0/1 array (H, W) -> compressed RLE with str counts."""
+    return _as_str(mask_utils.encode(np.asfortranarray(mask, dtype=np.uint8)))
+
+
+def decode(rle: RLE) -> np.ndarray:
+    """Compressed RLE -> boolean array (H, W)."""
+    return mask_utils.decode(_as_bytes(rle)).astype(bool)
+
+
+def empty(height: int, width: int) -> RLE:
+    return encode(np.zeros((height, width), dtype=np.uint8))
+
+
+def from_segmentation(segmentation: Any, height: int, width: int) -> RLE:
+    """A COCO annotation's segmentation (polygons, uncompressed or compressed RLE) -> one merged RLE."""
+    if isinstance(segmentation, list):
+        polygons = [p for p in segmentation if len(p) >= 6]
+        if not polygons:
+            return empty(height, width)
+        return _as_str(mask_utils.merge(mask_utils.frPyObjects(polygons, height, width)))
+    if isinstance(segmentation.get("counts"), list):
+        return _as_str(mask_utils.frPyObjects(segmentation, height, width))
+    return _as_str(segmentation)
+
+
+def from_box(box: Sequence[float], height: int, width: int) -> RLE:
+    """A filled [x, y, w, h] box -> RLE, with the pixel coverage pycocotools gives boxes."""
+    return _as_str(mask_utils.frPyObjects([list(map(float, box))], height, width)[0])
+
+
+def area(rle: RLE) -> int:
+    return int(mask_utils.area(_as_bytes(rle)))
+
+
+def areas(rles: List[RLE], chunk: int = 200) -> np.ndarray:
+    """Areas of many RLEs; chunked because pycocotools overflows on lists of more than 255 under NumPy 2."""
+    out = np.zeros(len(rles), dtype=np.int64)
+    for start in range(0, len(rles), chunk):
+        part = [_as_bytes(r) for r in rles[start:start + chunk]]
+        if part:
+            out[start:start + len(part)] = mask_utils.area(part)
+    return out
+
