@@ -22,11 +22,15 @@ IMAGE_DIR = Path("images") / "mscoco" / "train2014"
 DEFAULT_SPLIT_BY = {"refcoco": "unc", "refcoco+": "unc", "refcocog": "umd", "toy": "unc"}
 
 
+class RefusedGlobal(pickle.UnpicklingError):
+    """The pickle names a class or function: only builtin containers and scalars are admitted."""
+
+
 class _BuiltinsOnly(pickle.Unpickler):
     """Refuses every global: builtin containers and scalars are built by opcodes and need none."""
 
     def find_class(self, module: str, name: str) -> Any:
-        raise pickle.UnpicklingError(f"refused to load {module}.{name}: only builtin types are allowed")
+        raise RefusedGlobal(f"refused to load {module}.{name}: only builtin types are allowed")
 
 
 def safe_load_pickle(path: PathLike) -> Any:
@@ -34,7 +38,7 @@ def safe_load_pickle(path: PathLike) -> Any:
     data = Path(path).read_bytes()
     try:
         return _BuiltinsOnly(io.BytesIO(data), encoding="latin1").load()
-    except pickle.UnpicklingError as exc:
+    except RefusedGlobal as exc:
         raise InputError(str(exc), path) from None
     except Exception as exc:  # truncated or not a pickle at all
         raise InputError(f"not a readable pickle ({type(exc).__name__}: {exc})", path) from None
