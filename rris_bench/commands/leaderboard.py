@@ -18,7 +18,8 @@ class _RenderByDefault(click.Group):
         return super().parse_args(ctx, args)
 
 
-@click.group(cls=_RenderByDefault)
+@click.group(cls=_RenderByDefault, subcommand_metavar="[render] [BOARD] [--html] [--metrics IDS] [--out DIR] | "
+                                                      "add RESULT [--board DIR]")
 def command() -> None:
     """Leaderboards: tables, plots and an HTML page from result records.
 
