@@ -85,6 +85,12 @@ def test_ref_masks_are_the_rendered_objects(world):
         assert list(COLOURS)[int(np.argmin(((palette - mean) ** 2).sum(axis=1)))] == obj.colour
 
 
+def test_objects_do_not_overlap(world):
+    for image_id in world.images:
+        anns = [masks.decode(world.ann_rle(a["id"])) for a in world.anns.values() if a["image_id"] == image_id]
+        assert sum(m.sum() for m in anns) == np.logical_or.reduce(anns).sum()
+
+
 def test_annotations_are_coco_polygons(world):
     for ann in world.anns.values():
         image = world.images[ann["image_id"]]

@@ -93,10 +93,11 @@ def region_value(region: str, obj: Obj, scene: Scene) -> Tri:
 
 
 def _directional(along: float, across: float, side: float) -> Tri:
-    """``along``: how far the landmark lies in the relation's direction; ``across``: the sideways offset."""
+    """``along``: how far the landmark lies in the relation's direction; ``across``: the sideways offset.
+    Clearly true when mostly along the direction; clearly false when not along it or far off to the side."""
     if along > RELATION_CLEAR * side and abs(across) < along:
         return True
-    return False if along < RELATION_NOT * side else None
+    return False if along < RELATION_NOT * side or abs(across) > 2 * along else None
 
 
 def _near(a: Obj, b: Obj, scene: Scene) -> Tri:
