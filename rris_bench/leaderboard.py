@@ -205,6 +205,14 @@ class Table:
     columns: List[str]
     rows: List[Row] = field(default_factory=list)
     dataset_sha256: str = ""
+    counts: Dict[str, int] = field(default_factory=dict)
+
+    def version_line(self, code: str = "{}") -> str:
+        """The dataset version and size the numbers were computed on; ``code`` formats the hash."""
+        sizes = ", ".join(f"{self.counts[k]} {k}" for k in ("refs", "sentences", "positives", "negatives")
+                          if isinstance(self.counts.get(k), int))
+        digest = code.format(self.dataset_sha256[:12])
+        return f"Dataset version: sha256 {digest}" + (f"; {sizes}." if sizes else ".")
 
     @property
     def title(self) -> str:
@@ -215,6 +223,8 @@ def resolve_metrics(records: Sequence[Mapping], metrics: Optional[Sequence[str]]
     """The metric ids to show: the given ones (each must be known), or the defaults."""
     if metrics is None:
         return list(DEFAULT_METRICS)
+    if isinstance(metrics, str):
+        metrics = metrics.split(",")
     known = set(FORMULAS).union(*(r["metrics"] for r in records)) if records else set(FORMULAS)
     chosen = [m.strip() for m in metrics if m.strip()]
     unknown = [m for m in chosen if m not in known]
@@ -244,7 +254,9 @@ def build_tables(records: Sequence[Mapping], metrics: Optional[Sequence[str]] = 
     for kind, group in sorted(grouped, key=lambda k: (KINDS.index(k[0]), k[1])):
         members = grouped[kind, group]
         columns = [m for m in chosen if any(_is_number(r["metrics"].get(m)) for r in members)]
-        table = Table(kind, group, columns, dataset_sha256=str(members[0].get("dataset_sha256", "")))
+        first = min(members, key=record_filename)  # the same whatever order the records came in
+        table = Table(kind, group, columns, dataset_sha256=str(first.get("dataset_sha256", "")),
+                      counts=dict(first.get("counts", {})))
         for record in members:
             cells = [_format(record["metrics"].get(m), kind) for m in columns]
             values = [None if c == NOT_AVAILABLE else float(c) for c in cells]
@@ -316,7 +328,7 @@ def render_markdown(tables: Sequence[Table], plots: Optional[Mapping[Group, Sequ
         for table in kind_tables:
             lines += [f"### {table.title}", ""]
             if table.dataset_sha256:
-                lines += [f"Dataset version: sha256 `{table.dataset_sha256[:12]}`.", ""]
+                lines += [table.version_line("`{}`"), ""]
             lines += _markdown_table(table) + [""]
             for title, href in (plots or {}).get(table.group, []) if kind == "measured" else []:
                 lines += [f"![{title}]({href})", ""]
@@ -343,7 +355,8 @@ th{background:#f3f5f7;cursor:pointer;user-select:none;white-space:nowrap}th.num,
 th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
 td.best{font-weight:700}td.note{color:#57606a;font-size:.9em}code{font-size:.9em}
 .reported{background:#fffbea;border:1px solid #f0e0a0;padding:.2em 1em 1em}
-figure{display:inline-block;margin:.5em 1em .5em 0;vertical-align:top}figure img{max-width:34em;border:1px solid #e4e8ec}
+figure{display:inline-block;margin:.5em 1em .5em 0;vertical-align:top}
+figure img{max-width:34em;border:1px solid #e4e8ec}
 figcaption{font-size:.85em;color:#57606a}
 """
 
@@ -410,7 +423,7 @@ def render_html(tables: Sequence[Table], images: Mapping[Group, Sequence[Tuple[s
         for table in kind_tables:
             parts.append(f"<h3>{esc(table.title)}</h3>")
             if table.dataset_sha256:
-                parts.append(f"<p>Dataset version: sha256 <code>{esc(table.dataset_sha256[:12])}</code></p>")
+                parts.append(f"<p>{table.version_line('<code>{}</code>')}</p>")
             parts.append(_html_table(table))
             for title, png in images.get(table.group, []) if kind == "measured" else []:
                 data = base64.b64encode(png).decode("ascii")

@@ -65,7 +65,7 @@ Best value per column in **bold**; – means not applicable.
 
 ### rtoy · unc · testA
 
-Dataset version: sha256 `dddddddddddd`.
+Dataset version: sha256 `dddddddddddd`; 4 refs, 44 sentences, 4 positives, 40 negatives.
 
 | model | rIoU | mRR | mIoU | predictions (file, sha256) |
 |---|---:|---:|---:|---|
@@ -73,7 +73,7 @@ Dataset version: sha256 `dddddddddddd`.
 
 ### rtoy · unc · val
 
-Dataset version: sha256 `dddddddddddd`.
+Dataset version: sha256 `dddddddddddd`; 4 refs, 44 sentences, 4 positives, 40 negatives.
 
 | model | rIoU | mRR | mIoU | AUROC | predictions (file, sha256) |
 |---|---:|---:|---:|---:|---|
