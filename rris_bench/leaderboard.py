@@ -37,6 +37,7 @@ FORMULAS: Dict[str, str] = {
     "AP": "average precision of the existence score, positives against negatives",
 }
 DEFAULT_METRICS: Tuple[str, ...] = ("rIoU", "mRR", "mIoU", "oIoU", "gIoU", "N-acc", "T-acc", "AUROC")
+SPLIT_ORDER = ("val", "test", "testA", "testB", "train")  # the order RIS papers list splits in
 NOT_AVAILABLE = "–"  # shown for null (not applicable) and for metrics a record does not have
 
 Record = Dict[str, object]
@@ -52,6 +53,13 @@ def record_label(record: Mapping) -> str:
 
 def group_of(record: Mapping) -> Group:
     return str(record["dataset"]), str(record.get("split_by") or ""), str(record["split"])
+
+
+def group_order(group: Group) -> Tuple[str, str, int, str]:
+    """Sort key of a dataset+split: by dataset, then splits in the papers' order (val, test, testA, testB)."""
+    dataset, split_by, split = group
+    rank = SPLIT_ORDER.index(split) if split in SPLIT_ORDER else len(SPLIT_ORDER)
+    return dataset, split_by, rank, split
 
 
 def group_title(group: Group) -> str:
@@ -251,7 +259,7 @@ def build_tables(records: Sequence[Mapping], metrics: Optional[Sequence[str]] = 
     for record in records:
         grouped.setdefault((record["kind"], group_of(record)), []).append(record)
     tables = []
-    for kind, group in sorted(grouped, key=lambda k: (KINDS.index(k[0]), k[1])):
+    for kind, group in sorted(grouped, key=lambda k: (KINDS.index(k[0]), group_order(k[1]))):
         members = grouped[kind, group]
         columns = [m for m in chosen if any(_is_number(r["metrics"].get(m)) for r in members)]
         first = min(members, key=record_filename)  # the same whatever order the records came in
@@ -472,7 +480,7 @@ def write_board(records: Union[Sequence[Mapping], str, Path], out_dir: Union[str
     for record in records:
         if record["kind"] == "measured":
             measured.setdefault(group_of(record), []).append(record)
-    for group in sorted(measured):
+    for group in sorted(measured, key=group_order):
         for name, title, png, svg in plots.write_group_plots(measured[group], group_title(group),
                                                              out_dir / "plots" / group_slug(group)):
             plot_files += [png, svg]

@@ -23,7 +23,9 @@ PROBE = """<script>
 window.addEventListener("load", function () {
   var imgs = Array.prototype.slice.call(document.images);
   var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
-  var table = document.querySelectorAll("table.board")[1];
+  var table = Array.prototype.filter.call(document.querySelectorAll("h3"), function (h) {
+    return h.textContent === "rtoy · unc · val"; })[0];
+  while (table.tagName !== "TABLE") { table = table.nextElementSibling; }
   var th = Array.prototype.filter.call(table.tHead.rows[0].cells, function (c) { return c.textContent === "rIoU"; })[0];
   function order() { return Array.prototype.map.call(table.tBodies[0].rows, function (r) {
     return r.cells[0].textContent; }).join(","); }

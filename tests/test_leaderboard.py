@@ -63,14 +63,6 @@ EXPECTED = """\
 Scored by `rris-bench evaluate`; each row names its predictions file and the first 12 hex digits of its sha256. \
 Best value per column in **bold**; – means not applicable.
 
-### rtoy · unc · testA
-
-Dataset version: sha256 `dddddddddddd`; 4 refs, 44 sentences, 4 positives, 40 negatives.
-
-| model | rIoU | mRR | mIoU | predictions (file, sha256) |
-|---|---:|---:|---:|---|
-| tiny | 38.50 | 80.00 | 50.25 | `tiny.jsonl` `tttttttttttt` |
-
 ### rtoy · unc · val
 
 Dataset version: sha256 `dddddddddddd`; 4 refs, 44 sentences, 4 positives, 40 negatives.
@@ -80,6 +72,14 @@ Dataset version: sha256 `dddddddddddd`; 4 refs, 44 sentences, 4 positives, 40 ne
 | oracle | **100.00** | **100.00** | **100.00** | – | `oracle.jsonl` `oooooooooooo` |
 | tiny | 41.24 | 83.33 | 55.56 | 88.10 | `tiny.jsonl` `tttttttttttt` |
 | empty | 0.00 | **100.00** | 0.00 | – | `empty.jsonl` `eeeeeeeeeeee` |
+
+### rtoy · unc · testA
+
+Dataset version: sha256 `dddddddddddd`; 4 refs, 44 sentences, 4 positives, 40 negatives.
+
+| model | rIoU | mRR | mIoU | predictions (file, sha256) |
+|---|---:|---:|---:|---|
+| tiny | 38.50 | 80.00 | 50.25 | `tiny.jsonl` `tttttttttttt` |
 
 ## Reported results (published, not measured here)
 
