@@ -71,14 +71,27 @@ def group_slug(group: Group) -> str:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9+._-]", "_", text)
+    return re.sub(r"[^A-Za-z0-9+@._-]", "_", text)
+
+
+def resolution_of(record: Mapping) -> Optional[int]:
+    """The ``--resolution`` masks were rescaled to before scoring (None: original size)."""
+    value = (record.get("options") or {}).get("resolution")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def model_label(record: Mapping) -> str:
+    """The row name: the model, marked when scored at a rescaled resolution (another protocol)."""
+    res = resolution_of(record)
+    return str(record["model"]) + (f" @{res}x{res}" if res else "")
 
 
 def record_filename(record: Mapping) -> str:
-    """Deterministic file name of a record on a board: one file per (kind, model, dataset, split)."""
+    """Deterministic file name of a record on a board: one file per (kind, model, resolution, dataset, split)."""
     dataset, split_by, split = group_of(record)
-    parts = [record["kind"], record["model"], dataset] + ([split_by] if split_by else []) + [split]
-    return _slug("--".join(str(p) for p in parts)) + ".json"
+    res = resolution_of(record)
+    parts = [record["kind"], record["model"] + (f"@{res}" if res else ""), dataset, split_by, split]
+    return _slug("--".join(str(p) for p in parts if p)) + ".json"
 
 
 def _is_number(value: object) -> bool:
@@ -269,7 +282,7 @@ def build_tables(records: Sequence[Mapping], metrics: Optional[Sequence[str]] = 
             cells = [_format(record["metrics"].get(m), kind) for m in columns]
             values = [None if c == NOT_AVAILABLE else float(c) for c in cells]
             note = record["predictions_file"] if kind == "measured" else record["source"]
-            table.rows.append(Row(str(record["model"]), cells, values, [False] * len(columns), str(note),
+            table.rows.append(Row(model_label(record), cells, values, [False] * len(columns), str(note),
                                   str(record.get("predictions_sha256", ""))))
         table.rows.sort(key=_rank)
         for j in range(len(columns)):

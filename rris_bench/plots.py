@@ -16,6 +16,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .files import atomic_path
+from .leaderboard import model_label
 
 THRESHOLDS = ("0.5", "0.6", "0.7", "0.8", "0.9")
 _RC = {"svg.hashsalt": "rris-bench", "font.size": 9.0, "axes.titlesize": 10.0}
@@ -37,7 +38,7 @@ def _figure(width: float = 6.4, height: float = 4.4) -> Figure:
 def _colors(records: Sequence[Mapping]) -> Dict[str, object]:
     """One colour per model of the dataset+split (sorted names -> tab10), the same in each of its plots."""
     cmap = matplotlib.colormaps["tab10"]
-    return {m: cmap(i % 10) for i, m in enumerate(sorted({str(r["model"]) for r in records}))}
+    return {m: cmap(i % 10) for i, m in enumerate(sorted({model_label(r) for r in records}))}
 
 
 def _value(record: Mapping, metric: str) -> Optional[float]:
@@ -47,7 +48,7 @@ def _value(record: Mapping, metric: str) -> Optional[float]:
 
 def tradeoff_figure(records: Sequence[Mapping], title: str) -> Optional[Figure]:
     """rIoU against mIoU, one point per model: how much accuracy survives the negatives."""
-    points = [(str(r["model"]), _value(r, "mIoU"), _value(r, "rIoU")) for r in records]
+    points = [(model_label(r), _value(r, "mIoU"), _value(r, "rIoU")) for r in records]
     points = [p for p in points if p[1] is not None and p[2] is not None]
     if not points:
         return None
@@ -74,7 +75,7 @@ def strategy_mrr_figure(records: Sequence[Mapping], title: str) -> Optional[Figu
         for strategy, part in sorted(record.get("breakdowns", {}).get("strategy", {}).items()):
             value = part.get("metrics", {}).get("mRR")
             if value is not None:
-                table.setdefault(str(record["model"]), {})[strategy] = float(value)
+                table.setdefault(model_label(record), {})[strategy] = float(value)
     if not table:
         return None
     models = sorted(table)
@@ -99,11 +100,11 @@ def strategy_mrr_figure(records: Sequence[Mapping], title: str) -> Optional[Figu
 def precision_figure(records: Sequence[Mapping], title: str) -> Optional[Figure]:
     """Precision at IoU thresholds 0.5-0.9 per model (share of positives segmented at least that well)."""
     lines = []
-    for record in sorted(records, key=lambda r: str(r["model"])):
+    for record in sorted(records, key=model_label):
         points = [(float(t), _value(record, f"P@{t}")) for t in THRESHOLDS]
         points = [(t, v) for t, v in points if v is not None]
         if points:
-            lines.append((str(record["model"]), points))
+            lines.append((model_label(record), points))
     if not lines:
         return None
     colors = _colors(records)
@@ -122,7 +123,7 @@ def precision_figure(records: Sequence[Mapping], title: str) -> Optional[Figure]
 
 def roc_figure(records: Sequence[Mapping], title: str) -> Optional[Figure]:
     """The existence-score ROC curve per model, where the records carry ``curves.roc``."""
-    curves = [(str(r["model"]), r["curves"]["roc"], _value(r, "AUROC"))
+    curves = [(model_label(r), r["curves"]["roc"], _value(r, "AUROC"))
               for r in records if r.get("curves", {}).get("roc")]
     if not curves:
         return None

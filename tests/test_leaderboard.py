@@ -179,6 +179,19 @@ def test_add_refuses_another_dataset_version(tmp_path, capsys):
     assert code == 0 and "measured--tiny--rtoy--unc--val.json" in out
 
 
+def test_rescaled_results_are_their_own_rows_and_several_files_can_be_added(tmp_path, capsys):
+    full, rescaled = measured("tiny", rIoU=41.0), measured("tiny", rIoU=44.5)
+    rescaled["options"]["resolution"] = 480
+    paths = []
+    for i, record in enumerate((full, rescaled)):
+        paths.append(tmp_path / f"r{i}.json")
+        paths[-1].write_text(json.dumps(record), encoding="utf-8")
+    code, out, _ = run_cli(["leaderboard", "add", *paths, "--board", tmp_path / "board"], capsys)
+    assert code == 0 and "measured--tiny@480--rtoy--unc--val.json" in out
+    text = markdown_tables(tmp_path / "board", "rIoU")
+    assert "| tiny @480x480 | **44.50** |" in text and "| tiny | 41.00 |" in text
+
+
 def test_a_board_mixing_dataset_versions_is_refused(tmp_path, capsys):
     records = make_records()
     records[1]["dataset_sha256"] = "f" * 64

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import click
 
@@ -19,7 +19,7 @@ class _RenderByDefault(click.Group):
 
 
 @click.group(cls=_RenderByDefault, subcommand_metavar="[render] [BOARD] [--html] [--metrics IDS] [--out DIR] | "
-                                                      "add RESULT [--board DIR]")
+                                                      "add RESULT... [--board DIR]")
 def command() -> None:
     """Leaderboards: tables, plots and an HTML page from result records.
 
@@ -64,21 +64,23 @@ def render(board: Path, metrics: Optional[str], html: bool, out: Optional[Path])
 
 
 @command.command("add")
-@click.argument("result", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("results", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--board", default=DEFAULT_BOARD, show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="The board folder to file the record on.")
-def add(result: Path, board: Path) -> None:
-    """File the result record RESULT on a board as <kind>--<model>--<dataset>--<split_by>--<split>.json.
+def add(results: Tuple[Path, ...], board: Path) -> None:
+    """File result records (RESULT...) on a board as <kind>--<model>--<dataset>--<split_by>--<split>.json.
 
+    A record scored with --resolution N is filed (and shown) as its own row, MODEL @NxN.
     Refused (exit 2) when its dataset_sha256 differs from the dataset version already on the board for that
     dataset and split. A record for the same result replaces the old one.
 
     \b
     Examples:
       rris-bench leaderboard add result.json
-      rris-bench leaderboard add demo_out/results/oracle.json --board my_board
+      rris-bench leaderboard add results/*.json --board my_board
     """
     from ..leaderboard import add_record
 
-    path = add_record(result, board)
-    click.echo(f"filed {path} (render with: rris-bench leaderboard {board})")
+    for result in results:
+        click.echo(f"filed {add_record(result, board)}")
+    click.echo(f"render with: rris-bench leaderboard {board}")
