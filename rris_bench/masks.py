@@ -68,3 +68,16 @@ def areas(rles: List[RLE], chunk: int = 200) -> np.ndarray:
             out[start:start + len(part)] = mask_utils.area(part)
     return out
 
+
+
+def intersections(rles: List[RLE], gt: RLE) -> np.ndarray:
+    """Pixels each of ``rles`` shares with ``gt`` (all of gt's size), exact, without decoding to dense.
+
+    pycocotools' crowd IoU is I / area(rle); times the area it gives back the integer I exactly.
+    Only for well-formed RLEs: malformed counts make pycocotools loop forever (validate them first).
+    """
+    if not rles:
+        return np.zeros(0, dtype=np.int64)
+    dts = [_as_bytes(r) for r in rles]
+    ratio = mask_utils.iou(dts, [_as_bytes(gt)], [1])[:, 0]
+    return np.rint(ratio * areas(rles)).astype(np.int64)

@@ -8,7 +8,16 @@ JSON Lines whose first line is ``{"info": ...}`` (what the harness writes increm
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Optional, Sequence, Union
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+import numpy as np
+
+from .errors import InputError
+from .files import PathLike, sha256_bytes
+from .metrics.rle import decode_counts
+from .refer import ReferDataset
 
 SCHEMA = "rris-predictions/1"
 
@@ -39,3 +48,227 @@ def prediction_record(sent_id: int, image_id: int, segmentation: Optional[Dict[s
 def jsonl_line(obj: Any) -> str:
     """Compact, deterministic JSON of ``obj`` followed by a newline (one JSON Lines record)."""
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=True, allow_nan=False) + "\n"
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class PredictionFile:
+    """A parsed predictions file: its ``info`` header (None if absent) and its raw records."""
+
+    path: Path
+    info: Optional[Dict[str, Any]]
+    records: List[Any]
+    sha256: str
+
+
+def read_predictions(path: PathLike) -> PredictionFile:
+    """Parse wrapped JSON, a bare list, or JSON Lines; structure only (``validate`` checks the content)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", path)
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from None
+    stripped = text.lstrip()
+    if not stripped:
+        raise InputError("the file is empty", path)
+    try:
+        top = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if stripped[0] != "{" or not exc.msg.startswith("Extra data"):
+            raise InputError(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})", path) from None
+        return _read_json_lines(path, text, sha256_bytes(data))
+    if isinstance(top, list):
+        return PredictionFile(path, None, top, sha256_bytes(data))
+    if isinstance(top, dict) and set(top) == {"info"}:  # a JSON Lines file with its header only
+        return PredictionFile(path, _info(top["info"], path), [], sha256_bytes(data))
+    if not isinstance(top, dict) or not isinstance(top.get("predictions"), list):
+        raise InputError('expected {"info": ..., "predictions": [...]}, a list of records, or JSON Lines',
+                         path)
+    return PredictionFile(path, _info(top.get("info"), path), top["predictions"], sha256_bytes(data))
+
+
+def _info(info: Any, path: Path) -> Optional[Dict[str, Any]]:
+    if info is None:
+        return None
+    if not isinstance(info, dict):
+        raise InputError(f"expected an object, found {type(info).__name__}", path, field="info")
+    if info.get("schema", SCHEMA) != SCHEMA:
+        raise InputError(f"unknown schema {info.get('schema')!r} (this toolkit reads {SCHEMA})", path,
+                         field="info.schema")
+    return info
+
+
+def _read_json_lines(path: Path, text: str, digest: str) -> PredictionFile:
+    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    try:
+        items = json.loads("[" + ",".join(line for _, line in lines) + "]")
+    except json.JSONDecodeError:
+        for n, line in lines:  # find the culprit only on the slow path
+            try:
+                json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"not valid JSON ({exc.msg} at column {exc.colno})", path,
+                                 f"line {n}") from None
+        raise InputError("not valid JSON Lines", path) from None
+    info = None
+    if items and isinstance(items[0], dict) and set(items[0]) == {"info"}:
+        info = _info(items.pop(0)["info"], path)
+    return PredictionFile(path, info, items, digest)
+
+
+# --- validation ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ValidPredictions:
+    """Validated predictions aligned with ``sent_ids`` (the selected sentences, in dataset order).
+
+    ``segmentations[i]`` is the RLE of sentence i (None when predicted empty); ``areas`` its pixel count;
+    ``scores`` the existence scores (None when the file has none); ``missing_filled`` how many sentences
+    had no prediction and were counted as empty; ``ignored`` how many records name sentences outside the
+    selected splits (they are not scored).
+    """
+
+    sent_ids: List[int]
+    segmentations: List[Optional[Dict[str, Any]]]
+    areas: np.ndarray
+    scores: Optional[np.ndarray]
+    missing_filled: int
+    ignored: int
+
+
+MISSING_CHOICES = ("error", "empty")
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+class _Problems:
+    """Collects every problem of a file; raises once, listing the first ``limit`` and counting the rest."""
+
+    def __init__(self, path: Path, limit: int):
+        self.path, self.limit, self.items = path, limit, []  # type: ignore[var-annotated]
+
+    def add(self, where: str, field: str, message: str) -> None:
+        self.items.append(f"{where}: {field}: {message}")
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        shown = self.items[:self.limit]
+        more = len(self.items) - len(shown)
+        tail = f"\n  ... and {more} more" if more else ""
+        noun = "problem" if len(self.items) == 1 else "problems"
+        raise InputError(f"{len(self.items)} {noun} found, nothing was scored:\n  " + "\n  ".join(shown) + tail,
+                         self.path)
+
+
+def validate(preds: PredictionFile, dataset: ReferDataset, splits: Optional[Sequence[str]] = None, *,
+             missing: str = "error", limit: int = 20) -> ValidPredictions:
+    """Check every record against the dataset and the selected splits; raise one InputError listing all
+    problems (the first ``limit``) before anything is scored."""
+    if missing not in MISSING_CHOICES:
+        raise InputError(f"missing must be one of {', '.join(MISSING_CHOICES)}, not {missing!r}",
+                         field="missing")
+    problems = _Problems(preds.path, limit)
+    selected = [s["sent_id"] for s in dataset.sentences_in(splits)]
+    row_of = {sid: i for i, sid in enumerate(selected)}
+    found: List[Optional[int]] = [None] * len(selected)  # record index per selected sentence
+    scored = [isinstance(r, dict) and r.get("score") is not None for r in preds.records]
+    any_scores = any(scored)
+    ignored = 0
+    for k, rec in enumerate(preds.records):
+        where = f"record #{k}"
+        if not isinstance(rec, dict):
+            problems.add(where, "record", f"expected an object, found {type(rec).__name__}")
+            continue
+        sid = rec.get("sent_id")
+        if not _is_int(sid):
+            problems.add(where, "sent_id", "missing" if sid is None else f"expected an integer, found {sid!r}")
+            continue
+        where = f"record #{k} (sent_id {sid})"
+        if sid not in dataset.sentences:
+            problems.add(where, "sent_id", f"unknown sent_id (not in {dataset.name})")
+            continue
+        row = row_of.get(sid)
+        if row is None:
+            ignored += 1
+            continue
+        if found[row] is not None:
+            problems.add(where, "sent_id", f"duplicate (first seen in record #{found[row]})")
+            continue
+        found[row] = k
+        ref = dataset.refs[dataset.sent_to_ref[sid]]
+        image = dataset.images[ref["image_id"]]
+        image_id = rec.get("image_id")
+        if image_id != ref["image_id"] or not _is_int(image_id):
+            problems.add(where, "image_id", "missing" if image_id is None else
+                         f"{image_id!r} does not match the sentence's image {ref['image_id']}")
+        _check_segmentation(rec.get("segmentation", _ABSENT), image, where, problems)
+        score = rec.get("score")
+        if score is None:
+            if any_scores:
+                problems.add(where, "score", "missing, while other records have one (give all or none)")
+        elif not isinstance(score, (int, float)) or isinstance(score, bool) or not 0.0 <= score <= 1.0:
+            problems.add(where, "score", f"{score!r} is not a number in [0, 1]")
+    missing_rows = [i for i, k in enumerate(found) if k is None]
+    if missing_rows and missing == "error":
+        for i in missing_rows:
+            sid = selected[i]
+            ref = dataset.refs[dataset.sent_to_ref[sid]]
+            problems.add(f"sent_id {sid} (ref {ref['ref_id']}, split {ref['split']})", "prediction",
+                         "missing (pass --missing empty to count missing predictions as empty)")
+    segmentations = [None if k is None else preds.records[k].get("segmentation") for k in found]
+    dense = [(i, s) for i, s in enumerate(segmentations) if isinstance(s, dict) and isinstance(s.get("counts"), str)
+             and _size_ok(s)]
+    decoded = decode_counts([s["counts"] for _, s in dense], [s["size"][0] * s["size"][1] for _, s in dense])
+    areas = np.zeros(len(selected), dtype=np.int64)
+    for (i, _), ok, why, area in zip(dense, decoded.valid, decoded.reason, decoded.area):
+        if not ok:
+            k = found[i]
+            problems.add(f"record #{k} (sent_id {selected[i]})", "segmentation.counts", f"malformed RLE: {why}")
+        areas[i] = area
+    problems.raise_if_any()
+    scores = None
+    if any_scores:
+        scores = np.array([0.0 if k is None else float(preds.records[k]["score"]) for k in found])
+    return ValidPredictions(selected, [s if a > 0 else None for s, a in zip(segmentations, areas)], areas,
+                            scores, len(missing_rows), ignored)
+
+
+_ABSENT = object()
+
+
+def _size_ok(seg: Dict[str, Any]) -> bool:
+    size = seg.get("size")
+    return isinstance(size, list) and len(size) == 2 and all(_is_int(v) and v > 0 for v in size)
+
+
+def _check_segmentation(seg: Any, image: Dict[str, Any], where: str, problems: _Problems) -> None:
+    """Shape checks of one segmentation; the counts themselves are checked in bulk afterwards."""
+    if seg is None:
+        return
+    if seg is _ABSENT:
+        problems.add(where, "segmentation", "missing (use null for no target)")
+        return
+    if not isinstance(seg, dict):
+        problems.add(where, "segmentation", f"expected a COCO RLE object or null, found {type(seg).__name__}")
+        return
+    if not _size_ok(seg):
+        problems.add(where, "segmentation.size", f"expected [height, width], found {seg.get('size')!r}")
+    elif seg["size"] != [image["height"], image["width"]]:
+        problems.add(where, "segmentation.size", f"{seg['size']} does not match image {image['id']} "
+                     f"([{image['height']}, {image['width']}]); masks must be at the original size")
+    counts = seg.get("counts")
+    if isinstance(counts, list):
+        problems.add(where, "segmentation.counts", "uncompressed RLE (a list) is not accepted: "
+                     "use compressed RLE (pycocotools.mask.encode)")
+    elif not isinstance(counts, str):
+        problems.add(where, "segmentation.counts", "missing" if counts is None else
+                     f"expected a string, found {type(counts).__name__}")

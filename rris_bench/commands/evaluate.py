@@ -1,0 +1,83 @@
+"""``rris-bench evaluate``: score a predictions file; parsing and printing only (the engine is
+``rris_bench.metrics``)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Tuple
+
+import click
+
+from ..errors import InputError
+from ..metrics import FORMATS, default_out, evaluate, explain, format_record, write_record
+from ..predictions import MISSING_CHOICES, read_predictions
+from ..refer import load_dataset
+
+
+def _split_list(values: Tuple[str, ...]) -> Optional[list]:
+    out = [s.strip() for v in values for s in v.split(",") if s.strip()]
+    return out or None
+
+
+@click.command("evaluate", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("predictions", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default="data", show_default=True,
+              help="Folder holding <dataset>/refs(<split_by>).p and instances.json.")
+@click.option("--dataset", help="Dataset folder name (default: the predictions' info.dataset).")
+@click.option("--split-by", help="refs(<split_by>).p to use (default: info.split_by, else the usual one).")
+@click.option("--split", "splits", multiple=True,
+              help="Split(s) to score, repeatable or comma separated (default: info.split, else all).")
+@click.option("--model", help="Model name in the record (default: info.model, else the file name).")
+@click.option("--by", multiple=True, help="Breakdowns: split, strategy, verified, category, supercategory, length "
+              "(repeatable or comma separated).")
+@click.option("--ci", type=float, help="Add percentile bootstrap intervals at this confidence, e.g. 0.95.")
+@click.option("--bootstrap", "resamples", type=int, default=1000, show_default=True,
+              help="Bootstrap resamples (refs drawn with replacement).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
+@click.option("--resolution", type=int, help="Score on N x N masks resized as the official R-RIS code does (480).")
+@click.option("--missing", type=click.Choice(MISSING_CHOICES), default="error", show_default=True,
+              help="What a sentence without a prediction is: an error, or an empty prediction.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="What to print on stdout.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Result record path (default: <predictions stem>.result.json beside the predictions).")
+@click.option("--per-sample", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write one JSON line per sentence (I, U, areas, IoU) here.")
+@click.option("--explain", "explain_only", is_flag=True, help="Print the full metric definitions and exit.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the ground-truth mask cache.")
+def command(predictions: Optional[Path], data_root: Path, dataset: Optional[str], split_by: Optional[str],
+            splits: Tuple[str, ...], model: Optional[str], by: Tuple[str, ...], ci: Optional[float], resamples: int,
+            seed: int, resolution: Optional[int], missing: str, fmt: str, out: Optional[Path],
+            per_sample: Optional[Path], explain_only: bool, no_cache: bool) -> None:
+    """Score PREDICTIONS (JSON, list or JSON Lines) with every RIS / R-RIS / GRES metric.
+
+    \b
+    Examples:
+      rris-bench evaluate preds.jsonl --data-root data --dataset rrefcoco --split val
+      rris-bench evaluate preds.jsonl --data-root data --by strategy,verified --ci 0.95
+      rris-bench evaluate preds.jsonl --data-root data --resolution 480 --format markdown
+      rris-bench evaluate --explain
+    """
+    if explain_only:
+        click.echo(explain())
+        return
+    if predictions is None:
+        raise InputError("give a predictions file (or --explain)", field="PREDICTIONS")
+    pred_file = read_predictions(predictions)
+    info = pred_file.info or {}
+    name = dataset or info.get("dataset")
+    if not name:
+        raise InputError("the file has no info.dataset: pass --dataset", predictions, field="--dataset")
+    ds = load_dataset(data_root, name, split_by or info.get("split_by"))
+    if info.get("dataset_sha256") and info["dataset_sha256"] != ds.sha256:
+        click.echo(f"rris-bench: warning: {predictions.name} was made on another version of {name} "
+                   f"(dataset_sha256 differs)", err=True)
+    chosen = _split_list(splits) or _split_list((info.get("split") or "",))
+    record = evaluate(ds, pred_file, chosen, model=model, by=by, ci=ci, resolution=resolution, missing=missing,
+                      seed=seed, resamples=resamples, per_sample=per_sample, use_cache=not no_cache)
+    target = out or default_out(predictions)
+    write_record(record, target)
+    click.echo(format_record(record, fmt))
+    filled = record["counts"]["missing_filled"]
+    if filled:
+        click.echo(f"rris-bench: {filled} missing predictions were counted as empty", err=True)
+    click.echo(f"rris-bench: wrote {target}" + (f" and {per_sample}" if per_sample else ""), err=True)

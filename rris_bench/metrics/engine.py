@@ -1,0 +1,103 @@
+"""``evaluate``: predictions + dataset -> the result record (schema ``rris-result/1``).
+
+The functional core of ``rris-bench evaluate``: validate the whole file, compute per-sentence statistics,
+aggregate every metric id, and add breakdowns, intervals and the ROC curve on request.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Dict, Iterable, Optional, Sequence, Union
+
+
+from .. import __version__
+from .. import predictions as predictions_io
+from ..errors import InputError
+from ..files import PathLike, write_text
+from ..refer import ReferDataset
+from .aggregate import counts, metrics, sentence_iou
+from .bootstrap import intervals
+from .breakdowns import breakdowns, parse_by
+from .definitions import DEFINITIONS
+from .ranking import roc_curve
+from .stats import SentenceTable, sentence_table
+
+RESULT_SCHEMA = "rris-result/1"
+
+
+def evaluate(dataset: ReferDataset, predictions: Union[PathLike, predictions_io.PredictionFile],
+             splits: Optional[Sequence[str]] = None, *, model: Optional[str] = None, by: Iterable[str] = (),
+             ci: Optional[float] = None, resolution: Optional[int] = None, missing: str = "error", seed: int = 0,
+             resamples: int = 1000, per_sample: Optional[PathLike] = None, use_cache: bool = True) -> Dict[str, Any]:
+    """Score ``predictions`` (a path or a parsed file) on the selected splits of ``dataset``.
+
+    ``by``: breakdown names (see ``stats.BREAKDOWNS``); ``ci``: confidence of bootstrap intervals over refs
+    (``resamples`` draws, seeded); ``resolution``: score on side x side masks resized as the official R-RIS
+    code does; ``missing="empty"`` counts missing predictions as empty; ``per_sample``: also write one JSON
+    line per sentence (I, U, areas, IoU). Raises InputError on bad input, before computing anything.
+    """
+    by = parse_by(by)
+    if ci is not None and not 0.0 < ci < 1.0:
+        raise InputError(f"the confidence must be between 0 and 1, not {ci}", field="--ci")
+    if resolution is not None and resolution < 1:
+        raise InputError(f"the resolution must be a positive number of pixels, not {resolution}",
+                         field="--resolution")
+    if resamples < 1:
+        raise InputError(f"the number of resamples must be positive, not {resamples}", field="--bootstrap")
+    pred_file = predictions if isinstance(predictions, predictions_io.PredictionFile) \
+        else predictions_io.read_predictions(predictions)
+    split_list = list(splits) if splits else None
+    dataset.refs_in(split_list)  # unknown split names fail here, before validation
+    valid = predictions_io.validate(pred_file, dataset, split_list, missing=missing)
+    table = sentence_table(dataset, valid, split_list, resolution=resolution, use_cache=use_cache)
+    if per_sample is not None:
+        write_per_sample(table, per_sample)
+    info = pred_file.info or {}
+    record: Dict[str, Any] = {
+        "schema": RESULT_SCHEMA, "kind": "measured",
+        "model": model or info.get("model") or pred_file.path.stem,
+        "dataset": dataset.name, "split_by": dataset.split_by,
+        "split": ",".join(split_list or dataset.splits),
+        "dataset_sha256": dataset.sha256, "predictions_sha256": pred_file.sha256,
+        "predictions_file": pred_file.path.name, "toolkit_version": __version__,
+        "options": {"resolution": resolution, "missing": missing, "ci": ci, "by": by,
+                    "bootstrap": resamples if ci is not None else None, "seed": seed},
+        "counts": counts(table, valid.missing_filled),
+        "metrics": metrics(table),
+        "definitions": dict(DEFINITIONS),
+        "breakdowns": breakdowns(table, by),
+        "intervals": intervals(table, ci, resamples, seed) if ci is not None else {},
+        "curves": {},
+    }
+    if table.score is not None and table.exists.any() and (~table.exists).any():
+        record["curves"]["roc"] = roc_curve(table.exists, table.score)
+    return record
+
+
+def write_per_sample(table: SentenceTable, path: PathLike) -> None:
+    """One JSON line per sentence: sent_id, ref_id, exists, I, U, predicted and ground-truth area, IoU."""
+    iou = sentence_iou(table)
+    lines = []
+    for i in range(len(table)):
+        row = {"sent_id": int(table.sent_id[i]), "ref_id": int(table.ref_ids[table.ref[i]]),
+               "exists": bool(table.exists[i]), "I": int(table.I[i]), "U": int(table.U[i]),
+               "pred_area": int(table.A[i]), "gt_area": int(table.G[i]), "iou": round(float(iou[i]), 9)}
+        if table.score is not None:
+            row["score"] = float(table.score[i])
+        for name, labels in table.labels.items():
+            row[name] = labels[i]
+        lines.append(json.dumps(row, separators=(",", ":")))
+    write_text(path, "\n".join(lines) + ("\n" if lines else ""))
+
+
+def write_record(record: Dict[str, Any], path: PathLike) -> None:
+    """The result record as indented, key-ordered JSON (deterministic bytes)."""
+    write_text(path, json.dumps(record, indent=1, allow_nan=False) + "\n")
+
+
+def default_out(predictions: PathLike) -> Path:
+    """``preds.jsonl`` -> ``preds.result.json`` beside it."""
+    path = Path(predictions)
+    return path.with_name(path.stem + ".result.json")
+
+

@@ -1,0 +1,116 @@
+"""A result record as text: an aligned table, markdown, CSV or JSON; every number beside its formula id
+and one-line definition. Not-applicable values print as "n/a"."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any, Dict, List, Optional, Sequence
+
+from .definitions import DEFINITIONS, EXPLANATIONS, METRIC_IDS
+
+FORMATS = ("table", "markdown", "csv", "json")
+
+
+def _num(value: Optional[float]) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def _interval(record: Dict[str, Any], metric: str) -> str:
+    ci = record.get("intervals", {}).get(metric)
+    return "" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
+
+
+def _title(record: Dict[str, Any]) -> str:
+    c = record["counts"]
+    filled = f", {c['missing_filled']} missing predictions counted as empty" if c.get("missing_filled") else ""
+    res = record["options"].get("resolution")
+    at = f" at {res}x{res}" if res else " at original resolution"
+    return (f"{record['model']} on {record['dataset']} ({record['split_by']}) {record['split']}{at}: "
+            f"{c['refs']} refs, {c['positives']} positive and {c['negatives']} negative sentences{filled}")
+
+
+def _main_rows(record: Dict[str, Any]) -> List[List[str]]:
+    rows = []
+    for metric in METRIC_IDS:
+        row = [metric, _num(record["metrics"].get(metric))]
+        if record.get("intervals"):
+            row.append(_interval(record, metric))
+        row.append(DEFINITIONS[metric])
+        rows.append(row)
+    return rows
+
+
+def _main_header(record: Dict[str, Any]) -> List[str]:
+    ci = record["options"].get("ci")
+    return ["metric", "value"] + ([f"{ci:.0%} CI"] if record.get("intervals") else []) + ["definition"]
+
+
+def _breakdown_tables(record: Dict[str, Any]):
+    for name, groups in record.get("breakdowns", {}).items():
+        header = [name, "refs", "pos", "neg"] + list(METRIC_IDS)
+        rows = [[group, str(g["counts"]["refs"]), str(g["counts"]["positives"]), str(g["counts"]["negatives"])]
+                + [_num(g["metrics"].get(m)) for m in METRIC_IDS] for group, g in groups.items()]
+        yield name, header, rows
+
+
+def _aligned(header: Sequence[str], rows: List[List[str]]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def _markdown(header: Sequence[str], rows: List[List[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def format_record(record: Dict[str, Any], fmt: str = "table") -> str:
+    """The record as ``table`` (aligned text), ``markdown``, ``csv`` (long format) or ``json``."""
+    if fmt == "json":
+        return json.dumps(record, indent=1, allow_nan=False)
+    if fmt == "csv":
+        return _csv(record)
+    render = _aligned if fmt == "table" else _markdown
+    parts = [_title(record) if fmt == "table" else f"**{_title(record)}**", "",
+             render(_main_header(record), _main_rows(record))]
+    for name, header, rows in _breakdown_tables(record):
+        parts += ["", f"by {name}:" if fmt == "table" else f"**by {name}**", "", render(header, rows)]
+    if fmt == "table":
+        parts += ["", "Definitions in full: rris-bench evaluate --explain"]
+    return "\n".join(parts)
+
+
+def _csv(record: Dict[str, Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["model", "dataset", "split", "breakdown", "group", "metric", "value", "ci_low", "ci_high",
+                     "definition"])
+    base = [record["model"], record["dataset"], record["split"]]
+    for metric in METRIC_IDS:
+        ci = record.get("intervals", {}).get(metric) or ["", ""]
+        writer.writerow(base + ["all", "all", metric, _csv_num(record["metrics"].get(metric)), *ci,
+                                DEFINITIONS[metric]])
+    for name, groups in record.get("breakdowns", {}).items():
+        for group, g in groups.items():
+            for metric in METRIC_IDS:
+                writer.writerow(base + [name, group, metric, _csv_num(g["metrics"].get(metric)), "", "",
+                                        DEFINITIONS[metric]])
+    return out.getvalue().rstrip("\n")
+
+
+def _csv_num(value: Optional[float]) -> str:
+    return "n/a" if value is None else repr(round(value, 6))
+
+
+def explain() -> str:
+    """Every metric id with its one-line formula and full explanation."""
+    lines = ["Per sentence s: I_s intersection, U_s union, A_s predicted area (pixels, original resolution",
+             "unless --resolution); a negative sentence has I_s = 0 and U_s = A_s; 'empty' means A_s = 0.",
+             "All values are percentages; n/a means not applicable (e.g. mRR without negatives).", ""]
+    for metric in METRIC_IDS:
+        lines += [f"{metric}: {DEFINITIONS[metric]}", f"    {EXPLANATIONS[metric]}", ""]
+    return "\n".join(lines).rstrip()
