@@ -87,3 +87,114 @@ def write_predictions(path: Path, dataset, preds: Dict[int, tuple], fmt: str = "
         text = json.dumps(records)
     path.write_text(text)
     return path
+
+
+# --- an independent dense evaluator (decode everything, numpy, loops written from the definitions) ----------
+
+
+def dense_gt(dataset, ref) -> np.ndarray:
+    """The ref's mask straight from pycocotools (polygons merged, or RLE), decoded."""
+    from pycocotools import mask as mu
+    ann = dataset.anns[ref["ann_id"]]
+    image = dataset.images[ref["image_id"]]
+    seg = ann["segmentation"]
+    if isinstance(seg, list):
+        rle = mu.merge(mu.frPyObjects(seg, image["height"], image["width"]))
+    else:
+        rle = {"size": seg["size"], "counts": seg["counts"].encode() if isinstance(seg["counts"], str) else seg["counts"]}
+    return mu.decode(rle).astype(bool)
+
+
+def pil_resize(mask: np.ndarray, side: int) -> np.ndarray:
+    from PIL import Image
+    return np.array(Image.fromarray(mask.astype(np.uint8) * 255).resize((side, side), Image.NEAREST)) > 0
+
+
+def dense_metrics(dataset, preds: Dict[int, tuple], splits=None, resolution: Optional[int] = None) -> Dict:
+    """Every ratio metric id from dense masks; preds: sent_id -> (bool mask or None, score)."""
+    pos_iou, pos_I, pos_U, giou, all_I, all_U = [], 0, 0, [], 0, 0
+    ref_miou, ref_rr, ref_riou, neg_empty, pos_nonempty, n_neg = [], [], [], 0, 0, 0
+    for ref in dataset.refs_in(splits):
+        gt = dense_gt(dataset, ref)
+        if resolution:
+            gt = pil_resize(gt, resolution)
+        ious, rI, rU, rneg, rneg_empty = [], 0, 0, 0, 0
+        for s in ref["sentences"]:
+            mask = preds[s["sent_id"]][0]
+            if mask is None:
+                image = dataset.images[ref["image_id"]]
+                mask = np.zeros((image["height"], image["width"]), dtype=bool)
+            if resolution:
+                mask = pil_resize(mask, resolution)
+            area = int(mask.sum())
+            if s.get("exist", True):
+                inter, union = int((mask & gt).sum()), int((mask | gt).sum())
+                iou = inter / union if union else 0.0
+                ious.append(iou); giou.append(iou)
+                pos_I += inter; pos_U += union; all_I += inter; all_U += union; rI += inter; rU += union
+                pos_nonempty += area > 0
+            else:
+                n_neg += 1; rneg += 1
+                giou.append(1.0 if area == 0 else 0.0)
+                all_U += area; rU += area
+                neg_empty += area == 0; rneg_empty += area == 0
+        pos_iou += ious
+        if ious:
+            ref_miou.append(sum(ious) / len(ious))
+            ref_riou.append(rI / rU if rU else 0.0)
+        if rneg:
+            ref_rr.append(rneg_empty / rneg)
+    mean = lambda v: 100.0 * sum(v) / len(v) if v else None  # noqa: E731
+    out = {"mIoU": mean(pos_iou), "mIoU_ref": mean(ref_miou), "oIoU": 100.0 * pos_I / pos_U if pos_U else None}
+    for t in (0.5, 0.6, 0.7, 0.8, 0.9):
+        out[f"P@{t:.1f}"] = mean([float(v >= t) for v in pos_iou])
+    out.update({"mRR": mean(ref_rr), "rIoU": mean(ref_riou), "gIoU": mean(giou),
+                "cIoU_all": 100.0 * all_I / all_U if all_U else None,
+                "N-acc": 100.0 * neg_empty / n_neg if n_neg else None,
+                "T-acc": 100.0 * pos_nonempty / len(pos_iou) if pos_iou else None})
+    return out
+
+
+def random_predictions(dataset, rng: np.random.Generator, splits=None, scores: bool = True) -> Dict[int, tuple]:
+    """Predictions of every kind: exact, shifted and grown ground truth, random boxes and blobs, empty."""
+    preds = {}
+    for ref in dataset.refs_in(splits):
+        gt = dense_gt(dataset, ref)
+        h, w = gt.shape
+        for s in ref["sentences"]:
+            kind = rng.integers(0, 6)
+            if kind == 0:
+                mask = None
+            elif kind == 1:
+                mask = gt.copy()
+            elif kind == 2:
+                mask = np.roll(gt, (int(rng.integers(-20, 21)), int(rng.integers(-20, 21))), axis=(0, 1))
+            elif kind == 3:
+                r0, c0 = int(rng.integers(0, h)), int(rng.integers(0, w))
+                mask = box(r0, r0 + int(rng.integers(1, h)), c0, c0 + int(rng.integers(1, w)), h, w)
+            elif kind == 4:
+                mask = rng.random((h, w)) < rng.random() * 0.3
+            else:
+                mask = gt | np.roll(gt, 3, axis=1)
+            if mask is not None and not mask.any():
+                mask = None
+            preds[s["sent_id"]] = (mask, float(rng.random()) if scores else None)
+    return preds
+
+
+def with_negatives(dataset, root: Path, name: str, per_ref: int = 2) -> None:
+    """Write ``dataset`` again as ``name`` with ``per_ref`` synthetic negatives appended to every ref."""
+    refs, next_id = [], max(dataset.sentences) + 1
+    strategies = ("random_category", "object_swap", "attribute_swap")
+    for ref in dataset.refs_list:
+        ref = dict(ref, sentences=list(ref["sentences"]), sent_ids=list(ref["sent_ids"]))
+        for k in range(per_ref):
+            strategy = strategies[(ref["ref_id"] + k) % len(strategies)]
+            neg = sentence(next_id, f"negative {k}", False, strategy)
+            if strategy == "attribute_swap":
+                neg["verified"] = "unverified"
+            ref["sentences"].append(neg)
+            ref["sent_ids"].append(next_id)
+            next_id += 1
+        refs.append(ref)
+    write_dataset(root, name, dataset.split_by, refs, dataset.instances)
