@@ -183,6 +183,7 @@ def validate(preds: PredictionFile, dataset: ReferDataset, splits: Optional[Sequ
     scored = [isinstance(r, dict) and r.get("score") is not None for r in preds.records]
     any_scores = any(scored)
     ignored = 0
+    to_decode: List[int] = []  # rows whose segmentation is an RLE of the right size: counts checked in bulk
     for k, rec in enumerate(preds.records):
         where = f"record #{k}"
         if not isinstance(rec, dict):
@@ -210,7 +211,8 @@ def validate(preds: PredictionFile, dataset: ReferDataset, splits: Optional[Sequ
         if image_id != ref["image_id"] or not _is_int(image_id):
             problems.add(where, "image_id", "missing" if image_id is None else
                          f"{image_id!r} does not match the sentence's image {ref['image_id']}")
-        _check_segmentation(rec.get("segmentation", _ABSENT), image, where, problems)
+        if _check_segmentation(rec.get("segmentation", _ABSENT), image, where, problems):
+            to_decode.append(row)
         score = rec.get("score")
         if score is None:
             if any_scores:
@@ -225,8 +227,7 @@ def validate(preds: PredictionFile, dataset: ReferDataset, splits: Optional[Sequ
             problems.add(f"sent_id {sid} (ref {ref['ref_id']}, split {ref['split']})", "prediction",
                          "missing (pass --missing empty to count missing predictions as empty)")
     segmentations = [None if k is None else preds.records[k].get("segmentation") for k in found]
-    dense = [(i, s) for i, s in enumerate(segmentations) if isinstance(s, dict) and isinstance(s.get("counts"), str)
-             and _size_ok(s)]
+    dense = [(i, segmentations[i]) for i in to_decode]
     decoded = decode_counts([s["counts"] for _, s in dense], [s["size"][0] * s["size"][1] for _, s in dense])
     areas = np.zeros(len(selected), dtype=np.int64)
     for (i, _), ok, why, area in zip(dense, decoded.valid, decoded.reason, decoded.area):
@@ -250,21 +251,24 @@ def _size_ok(seg: Dict[str, Any]) -> bool:
     return isinstance(size, list) and len(size) == 2 and all(_is_int(v) and v > 0 for v in size)
 
 
-def _check_segmentation(seg: Any, image: Dict[str, Any], where: str, problems: _Problems) -> None:
-    """Shape checks of one segmentation; the counts themselves are checked in bulk afterwards."""
+def _check_segmentation(seg: Any, image: Dict[str, Any], where: str, problems: _Problems) -> bool:
+    """Shape checks of one segmentation; True if its counts are to be checked (in bulk, afterwards)."""
     if seg is None:
-        return
+        return False
     if seg is _ABSENT:
         problems.add(where, "segmentation", "missing (use null for no target)")
-        return
+        return False
     if not isinstance(seg, dict):
         problems.add(where, "segmentation", f"expected a COCO RLE object or null, found {type(seg).__name__}")
-        return
+        return False
+    ok = True
     if not _size_ok(seg):
         problems.add(where, "segmentation.size", f"expected [height, width], found {seg.get('size')!r}")
+        ok = False
     elif seg["size"] != [image["height"], image["width"]]:
         problems.add(where, "segmentation.size", f"{seg['size']} does not match image {image['id']} "
                      f"([{image['height']}, {image['width']}]); masks must be at the original size")
+        ok = False
     counts = seg.get("counts")
     if isinstance(counts, list):
         problems.add(where, "segmentation.counts", "uncompressed RLE (a list) is not accepted: "
@@ -272,3 +276,4 @@ def _check_segmentation(seg: Any, image: Dict[str, Any], where: str, problems: _
     elif not isinstance(counts, str):
         problems.add(where, "segmentation.counts", "missing" if counts is None else
                      f"expected a string, found {type(counts).__name__}")
+    return ok and isinstance(counts, str)

@@ -1,0 +1,102 @@
+"""Property tests: random masks and predictions never crash the engine and agree with the dense evaluator;
+random corruptions of a predictions file give exit code 0 or 2 with a message, never a traceback."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from metrics_cases import dense_metrics, hand_case, sentence, write_case, write_predictions
+from rris_bench.cli import main
+from rris_bench.metrics import evaluate
+from rris_bench.metrics.rle import decode_counts
+from rris_bench import masks
+from rris_bench.refer import load_dataset
+
+SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@st.composite
+def cases(draw):
+    """1-3 refs on 1-2 small images; random ground truth; random positives/negatives and predictions."""
+    n_images = draw(st.integers(1, 2))
+    sizes = {i: (draw(st.integers(1, 12)), draw(st.integers(1, 12))) for i in range(1, n_images + 1)}
+    seed = draw(st.integers(0, 2 ** 16))
+    rng = np.random.default_rng(seed)
+    refs, gts, preds, sid = [], {}, {}, 1
+    for r in range(1, draw(st.integers(1, 3)) + 1):
+        image = int(rng.integers(1, n_images + 1))
+        h, w = sizes[image]
+        gts[r] = rng.random((h, w)) < rng.random()
+        sents = []
+        for _ in range(int(rng.integers(1, 5))):
+            positive = rng.random() < 0.6
+            sents.append(sentence(sid, "x", positive))
+            mode = rng.integers(0, 4)
+            mask = [None, np.ones((h, w), bool), gts[r], rng.random((h, w)) < rng.random()][mode]
+            preds[sid] = (None if mask is None or not mask.any() else mask, float(rng.random()))
+            sid += 1
+        refs.append({"ref_id": r, "image_id": image, "split": "val", "category_id": 1, "sentences": sents})
+    return sizes, refs, gts, preds
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(case=cases())
+def test_random_masks_never_crash_and_agree_with_dense(tmp_path_factory, case):
+    root = tmp_path_factory.mktemp("prop")
+    sizes, refs, gts, preds = case
+    write_case(root, "r", sizes, refs, gts)
+    ds = load_dataset(root, "r")
+    record = evaluate(ds, write_predictions(root / "p.jsonl", ds, preds), ["val"], use_cache=False,
+                      by=["strategy"], ci=0.9, resamples=50)
+    json.dumps(record, allow_nan=False)
+    for metric, value in dense_metrics(ds, preds).items():
+        got = record["metrics"][metric]
+        assert (got is None) == (value is None) and (value is None or abs(got - value) < 1e-9), metric
+    assert all(v is None or 0.0 <= v <= 100.0 for v in record["metrics"].values())
+
+
+@settings(max_examples=100, deadline=None)
+@given(mask=st.integers(1, 20).flatmap(lambda h: st.integers(1, 20).flatmap(
+    lambda w: st.lists(st.booleans(), min_size=h * w, max_size=h * w).map(lambda v: np.array(v).reshape(h, w)))))
+def test_counts_decoder_matches_pycocotools(mask):
+    rle = masks.encode(mask)
+    out = decode_counts([rle["counts"]], [mask.size])
+    assert out.valid[0] and out.area[0] == mask.sum() == masks.area(rle)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=130), max_size=12),
+       pixels=st.integers(0, 400))
+def test_counts_decoder_never_fails_on_garbage(text, pixels):
+    out = decode_counts([text], [pixels])
+    assert out.valid[0] == (out.reason[0] == "")
+
+
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 10 ** 6), st.floats(allow_nan=True),
+                    st.text(max_size=8), st.lists(st.integers(0, 50), max_size=4),
+                    st.fixed_dictionaries({"size": st.lists(st.integers(-1, 12), max_size=3),
+                                           "counts": st.text(alphabet="0123456789:;<=>?@ABCPQRSTabco~", max_size=8)}))
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(record=st.integers(0, 9), field=st.sampled_from(["sent_id", "image_id", "segmentation", "score", "extra"]),
+       value=_VALUES, cut=st.one_of(st.none(), st.integers(0, 400)))
+def test_corrupted_files_exit_0_or_2_never_a_traceback(tmp_path_factory, capsys, record, field, value, cut):
+    root = tmp_path_factory.mktemp("bad")
+    ds, preds = hand_case(root)
+    path = write_predictions(root / "p.jsonl", ds, preds)
+    lines = path.read_text().splitlines()
+    rec = json.loads(lines[1 + record])
+    rec[field] = value
+    lines[1 + record] = json.dumps(rec)
+    text = "\n".join(lines)
+    path.write_text(text if cut is None else text[:cut])
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", str(path), "--data-root", str(root), "--no-cache"])
+    _, err = capsys.readouterr()
+    assert exit_info.value.code in (0, 2)
+    if exit_info.value.code == 2:
+        assert err.startswith("rris-bench: error: ") and "Traceback" not in err

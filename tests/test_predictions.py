@@ -1,0 +1,146 @@
+"""Predictions files: the writer helpers, the three layouts, and strict validation that lists every
+problem with its record and field, exit code 2 and no traceback."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from metrics_cases import box, hand_case, write_predictions
+from rris_bench import masks
+from rris_bench.cli import main
+from rris_bench.errors import InputError
+from rris_bench.predictions import (SCHEMA, info_record, jsonl_line, prediction_record, read_predictions,
+                                    validate)
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("RRIS_BENCH_CACHE", str(tmp_path / "cache"))
+
+
+def run_cli(args, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err
+
+
+def test_writer_helpers_are_compact_and_deterministic():
+    info = info_record("rtoy", "unc", ["val", "testA"], "m", "abc")
+    assert info == {"schema": SCHEMA, "dataset": "rtoy", "split_by": "unc", "split": "val,testA", "model": "m",
+                    "dataset_sha256": "abc"}
+    rle = masks.encode(box(0, 2, 0, 2))
+    rec = prediction_record(np.int64(5), 7, {"size": rle["size"], "counts": rle["counts"].encode()}, np.float32(0.5))
+    line = jsonl_line(rec)
+    assert line.endswith("\n") and " " not in line and json.loads(line)["segmentation"] == rle
+    assert json.loads(line) == {"sent_id": 5, "image_id": 7, "segmentation": rle, "score": 0.5}
+    assert "score" not in prediction_record(5, 7, None) and jsonl_line(rec) == line
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "wrapped", "list"])
+def test_three_layouts_read_the_same(tmp_path, fmt):
+    ds, preds = hand_case(tmp_path)
+    f = read_predictions(write_predictions(tmp_path / f"p.{fmt}", ds, preds, fmt=fmt))
+    assert len(f.records) == 10 and [r["sent_id"] for r in f.records] == list(preds)
+    assert (f.info is None) == (fmt == "list")
+    valid = validate(f, ds, ["val"])
+    assert valid.sent_ids == [11, 12, 13, 14, 15, 21, 31, 32, 33, 34]
+    assert list(valid.areas) == [20, 40, 0, 0, 5, 30, 20, 0, 10, 0]
+
+
+def test_jsonl_without_info_and_with_header_only(tmp_path):
+    ds, preds = hand_case(tmp_path)
+    assert read_predictions(write_predictions(tmp_path / "a.jsonl", ds, preds, info=False)).info is None
+    head = tmp_path / "h.jsonl"
+    head.write_text(jsonl_line({"info": info_record("rtoy", "unc", "val", "m", "x")}))
+    assert read_predictions(head).records == []
+
+
+def _broken(tmp_path):
+    ds, preds = hand_case(tmp_path)
+    path = write_predictions(tmp_path / "p.jsonl", ds, preds)
+    lines = path.read_text().splitlines()
+    recs = [json.loads(x) for x in lines[1:]]
+    recs[0]["sent_id"] = 999                                   # unknown
+    recs[2]["sent_id"] = recs[1]["sent_id"]                    # duplicate
+    recs[3]["image_id"] = 2                                    # wrong image
+    recs[4]["segmentation"]["size"] = [5, 5]                   # wrong size
+    recs[5]["segmentation"]["counts"] = recs[5]["segmentation"]["counts"][:-1] + "a"  # broken RLE
+    recs[6]["score"] = 1.5                                     # score out of range
+    path.write_text("\n".join([lines[0]] + [json.dumps(r) for r in recs]) + "\n")
+    return ds, path
+
+
+def test_every_problem_is_reported_with_record_and_field(tmp_path):
+    ds, path = _broken(tmp_path)
+    with pytest.raises(InputError) as info:
+        validate(read_predictions(path), ds, ["val"])
+    msg = str(info.value)
+    for expected in ["record #0 (sent_id 999): sent_id: unknown", "record #2 (sent_id 12): sent_id: duplicate",
+                     "record #3 (sent_id 14): image_id", "record #4 (sent_id 15): segmentation.size",
+                     "record #5 (sent_id 21): segmentation.counts: malformed RLE",
+                     "record #6 (sent_id 31): score", "sent_id 11 (ref 1, split val): prediction: missing",
+                     "sent_id 13 (ref 1, split val): prediction: missing"]:
+        assert expected in msg, expected
+    assert msg.startswith(f"{path}: 8 problems")
+
+
+def test_cli_exits_2_with_the_list_and_no_traceback(tmp_path, capsys):
+    ds, path = _broken(tmp_path)
+    code, out, err = run_cli(["evaluate", str(path), "--data-root", str(tmp_path)], capsys)
+    assert code == 2 and "Traceback" not in err and "record #5 (sent_id 21)" in err and out == ""
+    assert not (tmp_path / "p.result.json").exists()
+
+
+def test_problem_list_is_capped(tmp_path):
+    ds, preds = hand_case(tmp_path)
+    recs = [prediction_record(1000 + k, 1, None) for k in range(30)]
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps(recs))
+    with pytest.raises(InputError) as info:
+        validate(read_predictions(path), ds, ["val"], missing="empty", limit=20)
+    assert "30 problems" in str(info.value) and "... and 10 more" in str(info.value)
+    assert str(info.value).count("unknown sent_id") == 20
+
+
+def test_missing_empty_fills_and_counts(tmp_path, capsys):
+    ds, preds = hand_case(tmp_path)
+    del preds[12], preds[33]
+    path = write_predictions(tmp_path / "p.jsonl", ds, preds)
+    code, _, err = run_cli(["evaluate", str(path), "--data-root", str(tmp_path)], capsys)
+    assert code == 2 and "sent_id 12" in err and "--missing empty" in err
+    code, out, err = run_cli(["evaluate", str(path), "--data-root", str(tmp_path), "--missing", "empty"], capsys)
+    assert code == 0 and "2 missing predictions were counted as empty" in err
+    record = json.loads((tmp_path / "p.result.json").read_text())
+    assert record["counts"]["missing_filled"] == 2
+    assert record["metrics"]["N-acc"] == 80.0   # sentence 33 (a false positive before) is now empty
+
+
+def test_scores_must_be_all_or_none(tmp_path):
+    ds, preds = hand_case(tmp_path)
+    preds[21] = (preds[21][0], None)
+    path = write_predictions(tmp_path / "p.jsonl", ds, preds)
+    with pytest.raises(InputError, match=r"record #5 \(sent_id 21\): score: missing, while other records"):
+        validate(read_predictions(path), ds, ["val"])
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "the file is empty"),
+    ("{\"predictions\": 3}", "expected"),
+    ("[1, 2", "not valid JSON"),
+    ("{\"info\": {}}\n{\"sent_id\": 1,\n", "line 2"),
+    ("{\"info\": {\"schema\": \"other/9\"}, \"predictions\": []}", "unknown schema"),
+    ("[{\"sent_id\": true}]", "sent_id: expected an integer"),
+    ("[{\"sent_id\": 11, \"image_id\": 1, \"segmentation\": {\"size\": [10, 10], \"counts\": [100]}}]",
+     "uncompressed RLE"),
+    ("[\"x\"]", "expected an object"),
+])
+def test_malformed_files_exit_2_with_a_message(tmp_path, capsys, text, message):
+    hand_case(tmp_path)
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    code, out, err = run_cli(["evaluate", str(path), "--data-root", str(tmp_path), "--dataset", "rtoy",
+                              "--split", "val"], capsys)
+    assert code == 2 and message in err and "Traceback" not in err
