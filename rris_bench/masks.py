@@ -5,7 +5,7 @@ original resolution; dense arrays are made only at the edges (rendering, model i
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 from pycocotools import mask as mask_utils
@@ -70,14 +70,13 @@ def areas(rles: List[RLE], chunk: int = 200) -> np.ndarray:
 
 
 
-def intersections(rles: List[RLE], gt: RLE) -> np.ndarray:
+def intersections(rles: List[RLE], gt: RLE, rle_areas: Optional[np.ndarray] = None) -> np.ndarray:
     """Pixels each of ``rles`` shares with ``gt`` (all of gt's size), exact, without decoding to dense.
 
-    pycocotools' crowd IoU is I / area(rle); times the area it gives back the integer I exactly.
-    Only for well-formed RLEs: malformed counts make pycocotools loop forever (validate them first).
+    pycocotools' crowd IoU is I / area(rle); times the area (``rle_areas`` when known) it gives back the
+    integer I exactly. Only for well-formed RLEs: malformed counts make pycocotools loop forever.
     """
     if not rles:
         return np.zeros(0, dtype=np.int64)
-    dts = [_as_bytes(r) for r in rles]
-    ratio = mask_utils.iou(dts, [_as_bytes(gt)], [1])[:, 0]
-    return np.rint(ratio * areas(rles)).astype(np.int64)
+    ratio = mask_utils.iou([_as_bytes(r) for r in rles], [_as_bytes(gt)], [1])[:, 0]
+    return np.rint(ratio * (areas(rles) if rle_areas is None else rle_areas)).astype(np.int64)

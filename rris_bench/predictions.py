@@ -177,70 +177,83 @@ def validate(preds: PredictionFile, dataset: ReferDataset, splits: Optional[Sequ
         raise InputError(f"missing must be one of {', '.join(MISSING_CHOICES)}, not {missing!r}",
                          field="missing")
     problems = _Problems(preds.path, limit)
-    selected = [s["sent_id"] for s in dataset.sentences_in(splits)]
+    refs = dataset.refs_in(splits)
+    selected = [s["sent_id"] for ref in refs for s in ref["sentences"]]
+    row_ref = [ref for ref in refs for _ in ref["sentences"]]
+    sizes = {i: [im["height"], im["width"]] for i, im in dataset.images.items()}
     row_of = {sid: i for i, sid in enumerate(selected)}
     found: List[Optional[int]] = [None] * len(selected)  # record index per selected sentence
-    scored = [isinstance(r, dict) and r.get("score") is not None for r in preds.records]
-    any_scores = any(scored)
+    any_scores = any(type(r) is dict and r.get("score") is not None for r in preds.records)
     ignored = 0
     to_decode: List[int] = []  # rows whose segmentation is an RLE of the right size: counts checked in bulk
     for k, rec in enumerate(preds.records):
-        where = f"record #{k}"
-        if not isinstance(rec, dict):
-            problems.add(where, "record", f"expected an object, found {type(rec).__name__}")
+        if type(rec) is not dict:
+            problems.add(f"record #{k}", "record", f"expected an object, found {type(rec).__name__}")
             continue
         sid = rec.get("sent_id")
-        if not _is_int(sid):
-            problems.add(where, "sent_id", "missing" if sid is None else f"expected an integer, found {sid!r}")
-            continue
-        where = f"record #{k} (sent_id {sid})"
-        if sid not in dataset.sentences:
-            problems.add(where, "sent_id", f"unknown sent_id (not in {dataset.name})")
-            continue
-        row = row_of.get(sid)
-        if row is None:
-            ignored += 1
-            continue
-        if found[row] is not None:
-            problems.add(where, "sent_id", f"duplicate (first seen in record #{found[row]})")
+        row = row_of.get(sid) if type(sid) is int else None
+        if row is None or found[row] is not None:
+            ignored += _sent_id_problem(k, sid, row, found, dataset, problems)
             continue
         found[row] = k
-        ref = dataset.refs[dataset.sent_to_ref[sid]]
-        image = dataset.images[ref["image_id"]]
-        image_id = rec.get("image_id")
-        if image_id != ref["image_id"] or not _is_int(image_id):
-            problems.add(where, "image_id", "missing" if image_id is None else
+        ref = row_ref[row]
+        if rec.get("image_id") != ref["image_id"] or type(rec.get("image_id")) is not int:
+            image_id = rec.get("image_id")
+            problems.add(f"record #{k} (sent_id {sid})", "image_id", "missing" if image_id is None else
                          f"{image_id!r} does not match the sentence's image {ref['image_id']}")
-        if _check_segmentation(rec.get("segmentation", _ABSENT), image, where, problems):
-            to_decode.append(row)
+        seg = rec.get("segmentation", _ABSENT)
+        if type(seg) is dict and seg.get("size") == sizes[ref["image_id"]] and type(seg.get("counts")) is str \
+                and all(type(v) is int for v in seg["size"]):
+            to_decode.append(row)  # the common case, checked without building messages
+        elif seg is not None:
+            _segmentation_problem(seg, dataset.images[ref["image_id"]], f"record #{k} (sent_id {sid})", problems)
         score = rec.get("score")
-        if score is None:
-            if any_scores:
-                problems.add(where, "score", "missing, while other records have one (give all or none)")
-        elif not isinstance(score, (int, float)) or isinstance(score, bool) or not 0.0 <= score <= 1.0:
-            problems.add(where, "score", f"{score!r} is not a number in [0, 1]")
+        if type(score) is not float or not 0.0 <= score <= 1.0:
+            _score_problem(score, any_scores, f"record #{k} (sent_id {sid})", problems)
     missing_rows = [i for i, k in enumerate(found) if k is None]
     if missing_rows and missing == "error":
         for i in missing_rows:
-            sid = selected[i]
-            ref = dataset.refs[dataset.sent_to_ref[sid]]
-            problems.add(f"sent_id {sid} (ref {ref['ref_id']}, split {ref['split']})", "prediction",
-                         "missing (pass --missing empty to count missing predictions as empty)")
-    segmentations = [None if k is None else preds.records[k].get("segmentation") for k in found]
-    dense = [(i, segmentations[i]) for i in to_decode]
-    decoded = decode_counts([s["counts"] for _, s in dense], [s["size"][0] * s["size"][1] for _, s in dense])
+            problems.add(f"sent_id {selected[i]} (ref {row_ref[i]['ref_id']}, split {row_ref[i]['split']})",
+                         "prediction", "missing (pass --missing empty to count missing predictions as empty)")
+    records = preds.records
+    segmentations = [None if k is None else records[k].get("segmentation") for k in found]
+    decoded = decode_counts([segmentations[i]["counts"] for i in to_decode],
+                            [segmentations[i]["size"][0] * segmentations[i]["size"][1] for i in to_decode])
     areas = np.zeros(len(selected), dtype=np.int64)
-    for (i, _), ok, why, area in zip(dense, decoded.valid, decoded.reason, decoded.area):
-        if not ok:
-            k = found[i]
-            problems.add(f"record #{k} (sent_id {selected[i]})", "segmentation.counts", f"malformed RLE: {why}")
-        areas[i] = area
+    areas[to_decode] = decoded.area
+    for j in np.flatnonzero(~decoded.valid):
+        i = to_decode[j]
+        problems.add(f"record #{found[i]} (sent_id {selected[i]})", "segmentation.counts",
+                     f"malformed RLE: {decoded.reason[j]}")
     problems.raise_if_any()
     scores = None
     if any_scores:
-        scores = np.array([0.0 if k is None else float(preds.records[k]["score"]) for k in found])
-    return ValidPredictions(selected, [s if a > 0 else None for s, a in zip(segmentations, areas)], areas,
+        scores = np.array([0.0 if k is None else float(records[k]["score"]) for k in found])
+    return ValidPredictions(selected, [s if a else None for s, a in zip(segmentations, areas.tolist())], areas,
                             scores, len(missing_rows), ignored)
+
+
+def _sent_id_problem(k: int, sid: Any, row: Optional[int], found: List[Optional[int]], dataset: ReferDataset,
+                     problems: "_Problems") -> int:
+    """Report a sent_id that is not a fresh selected sentence; returns 1 if the record is merely ignored
+    (a known sentence outside the selected splits)."""
+    if not _is_int(sid):
+        problems.add(f"record #{k}", "sent_id", "missing" if sid is None else f"expected an integer, found {sid!r}")
+    elif sid not in dataset.sentences:
+        problems.add(f"record #{k} (sent_id {sid})", "sent_id", f"unknown sent_id (not in {dataset.name})")
+    elif row is None:
+        return 1
+    else:
+        problems.add(f"record #{k} (sent_id {sid})", "sent_id", f"duplicate (first seen in record #{found[row]})")
+    return 0
+
+
+def _score_problem(score: Any, any_scores: bool, where: str, problems: "_Problems") -> None:
+    if score is None:
+        if any_scores:
+            problems.add(where, "score", "missing, while other records have one (give all or none)")
+    elif not isinstance(score, (int, float)) or isinstance(score, bool) or not 0.0 <= score <= 1.0:
+        problems.add(where, "score", f"{score!r} is not a number in [0, 1]")
 
 
 _ABSENT = object()
@@ -251,24 +264,19 @@ def _size_ok(seg: Dict[str, Any]) -> bool:
     return isinstance(size, list) and len(size) == 2 and all(_is_int(v) and v > 0 for v in size)
 
 
-def _check_segmentation(seg: Any, image: Dict[str, Any], where: str, problems: _Problems) -> bool:
-    """Shape checks of one segmentation; True if its counts are to be checked (in bulk, afterwards)."""
-    if seg is None:
-        return False
+def _segmentation_problem(seg: Any, image: Dict[str, Any], where: str, problems: _Problems) -> None:
+    """Say what is wrong with a segmentation that is neither null nor an RLE of the image's size."""
     if seg is _ABSENT:
         problems.add(where, "segmentation", "missing (use null for no target)")
-        return False
+        return
     if not isinstance(seg, dict):
         problems.add(where, "segmentation", f"expected a COCO RLE object or null, found {type(seg).__name__}")
-        return False
-    ok = True
+        return
     if not _size_ok(seg):
         problems.add(where, "segmentation.size", f"expected [height, width], found {seg.get('size')!r}")
-        ok = False
     elif seg["size"] != [image["height"], image["width"]]:
         problems.add(where, "segmentation.size", f"{seg['size']} does not match image {image['id']} "
                      f"([{image['height']}, {image['width']}]); masks must be at the original size")
-        ok = False
     counts = seg.get("counts")
     if isinstance(counts, list):
         problems.add(where, "segmentation.counts", "uncompressed RLE (a list) is not accepted: "
@@ -276,4 +284,3 @@ def _check_segmentation(seg: Any, image: Dict[str, Any], where: str, problems: _
     elif not isinstance(counts, str):
         problems.add(where, "segmentation.counts", "missing" if counts is None else
                      f"expected a string, found {type(counts).__name__}")
-    return ok and isinstance(counts, str)

@@ -100,3 +100,26 @@ def test_corrupted_files_exit_0_or_2_never_a_traceback(tmp_path_factory, capsys,
     assert exit_info.value.code in (0, 2)
     if exit_info.value.code == 2:
         assert err.startswith("rris-bench: error: ") and "Traceback" not in err
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2 ** 16), n=st.integers(1, 60))
+def test_counts_decoder_in_bulk_equals_one_by_one(seed, n):
+    """Strings decoded together (sharing chunk arrays) give exactly what each gives alone, broken or not."""
+    rng = np.random.default_rng(seed)
+    strings, pixels = [], []
+    for _ in range(n):
+        h, w = (int(v) for v in rng.integers(1, 80, 2))
+        mask = rng.random((h, w)) < rng.random() ** 2
+        if rng.random() < 0.3:
+            mask = np.zeros((h, w), bool)
+            mask[int(rng.integers(0, h)):, int(rng.integers(0, w)):] = True
+        counts = masks.encode(mask)["counts"]
+        damage = rng.integers(0, 6)
+        counts = [counts, counts + "a", counts[:-1], counts + "0", "o" + counts, counts][damage]
+        strings.append(counts)
+        pixels.append(h * w)
+    bulk = decode_counts(strings, pixels)
+    for i, (c, p) in enumerate(zip(strings, pixels)):
+        alone = decode_counts([c], [p])
+        assert (bulk.valid[i], bulk.reason[i], bulk.area[i]) == (alone.valid[0], alone.reason[0], alone.area[0])

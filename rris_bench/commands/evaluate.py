@@ -9,6 +9,7 @@ import click
 
 from ..errors import InputError
 from ..metrics import FORMATS, default_out, evaluate, explain, format_record, write_record
+from ..metrics.engine import paused_gc
 from ..predictions import MISSING_CHOICES, read_predictions
 from ..refer import load_dataset
 
@@ -62,12 +63,13 @@ def command(predictions: Optional[Path], data_root: Path, dataset: Optional[str]
         return
     if predictions is None:
         raise InputError("give a predictions file (or --explain)", field="PREDICTIONS")
-    pred_file = read_predictions(predictions)
-    info = pred_file.info or {}
-    name = dataset or info.get("dataset")
-    if not name:
-        raise InputError("the file has no info.dataset: pass --dataset", predictions, field="--dataset")
-    ds = load_dataset(data_root, name, split_by or info.get("split_by"))
+    with paused_gc():
+        pred_file = read_predictions(predictions)
+        info = pred_file.info or {}
+        name = dataset or info.get("dataset")
+        if not name:
+            raise InputError("the file has no info.dataset: pass --dataset", predictions, field="--dataset")
+        ds = load_dataset(data_root, name, split_by or info.get("split_by"))
     if info.get("dataset_sha256") and info["dataset_sha256"] != ds.sha256:
         click.echo(f"rris-bench: warning: {predictions.name} was made on another version of {name} "
                    f"(dataset_sha256 differs)", err=True)

@@ -10,13 +10,15 @@ negative; from the fourth number on, a run is stored as the difference to the ru
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import List, Sequence
 
 import numpy as np
 
 _MAX_GROUPS = 7         # 35 bits: more than any run pycocotools' 32-bit counts can hold
-_CHUNK_BYTES = 1 << 20  # strings are decoded in chunks of about this many bytes (keeps arrays in cache)
+_CHUNK_BYTES = 1 << 18  # strings are decoded in chunks of about this many bytes (keeps arrays in cache)
 
 
 @dataclass
@@ -33,20 +35,19 @@ def decode_counts(counts: Sequence[str], pixels: Sequence[int]) -> DecodedCounts
     n = len(counts)
     pixels = np.asarray(pixels, dtype=np.int64)
     out = DecodedCounts(np.ones(n, dtype=bool), [""] * n, np.zeros(n, dtype=np.int64))
-    start = 0
-    while start < n:
-        stop, size = start, 0
-        while stop < n and (size < _CHUNK_BYTES or stop == start):
-            size += len(counts[stop])
-            stop += 1
-        _decode_chunk(counts[start:stop], pixels[start:stop], out, start)
-        start = stop
+    bounds = np.searchsorted(np.cumsum(np.fromiter(map(len, counts), dtype=np.int64, count=n)),
+                             np.arange(_CHUNK_BYTES, _CHUNK_BYTES * (n + 1), _CHUNK_BYTES), side="right")
+    edges = sorted({0, n, *(int(b) for b in bounds if 0 < b < n)})
+    chunks = list(zip(edges[:-1], edges[1:]))
+    # numpy releases the GIL in its loops: chunks decode in parallel threads (they write disjoint rows)
+    with ThreadPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1) or 1) as pool:
+        list(pool.map(lambda c: _decode_chunk(counts[c[0]:c[1]], pixels[c[0]:c[1]], out, c[0]), chunks))
     return out
 
 
 def runs_of(counts: str) -> np.ndarray:
     """The run lengths (background first) of one well-formed counts string."""
-    values, _, _ = _numbers(np.frombuffer(counts.encode("ascii"), dtype=np.uint8) - np.uint8(48))
+    values, _, _, _ = _numbers(np.frombuffer(counts.encode("ascii"), dtype=np.uint8) - np.uint8(48))
     runs = values.copy()
     runs[1::2] = np.cumsum(values[1::2])
     runs[2::2] = np.cumsum(values[2::2])
@@ -60,21 +61,28 @@ def _refuse(out: DecodedCounts, i: int, why: str) -> None:
 
 
 def _numbers(g: np.ndarray):
-    """Group bytes (chars - 48, uint8, all <= 63) -> (signed values, last byte, byte count) per number."""
-    ends = np.flatnonzero(g < 32)
-    length = np.diff(ends, prepend=-1)
-    top = (g[ends] & np.uint8(31)).astype(np.int64)
-    values = np.where(top >= 16, top - 32, top)  # the last group carries the sign
-    multi = np.flatnonzero(length > 1)
-    if len(multi):
-        lm = np.minimum(length[multi], _MAX_GROUPS)
-        acc = values[multi] << (5 * (lm - 1))
-        first_byte = ends[multi] - length[multi] + 1
-        for k in range(_MAX_GROUPS - 1):
-            has = lm - 1 > k
-            acc += np.where(has, (g[np.where(has, first_byte + k, 0)] & np.uint8(31)).astype(np.int64) << (5 * k), 0)
-        values[multi] = acc
-    return values, ends, length
+    """Group bytes (chars - 48, uint8, all <= 63, the last one < 32) -> (signed value per number, positions of
+    the continuation bytes, number of groups of each multi-group number and its index).
+
+    Most runs fit one 5-bit group, so the values are computed for all numbers from their last group in one
+    pass, and the rare continuation bytes (>= 32) are added afterwards.
+    """
+    last_group = g < 32
+    top = ((g[last_group] & np.uint8(31)) ^ np.uint8(16)).astype(np.int64) - 16  # the last group is signed
+    cont = np.flatnonzero(~last_group)
+    if not len(cont):
+        return top, cont, np.zeros(0, np.int64), np.zeros(0, np.int64)
+    index = np.arange(len(cont))
+    number = cont - index                            # a continuation byte belongs to the number of this index
+    starts = np.flatnonzero(np.r_[True, number[1:] != number[:-1]])  # first continuation byte of each number
+    multi = number[starts]
+    groups = np.diff(np.r_[starts, len(cont)]) + 1   # groups per multi-group number
+    group = index - np.repeat(starts, groups - 1)    # 0 for the first (least significant) group
+    value = top[multi] << (5 * np.minimum(groups - 1, _MAX_GROUPS))
+    value += np.add.reduceat((g[cont] & np.uint8(31)).astype(np.int64) << (5 * np.minimum(group, _MAX_GROUPS)),
+                             starts)
+    top[multi] = value
+    return top, cont, groups, multi
 
 
 def _segments(first: np.ndarray, count: np.ndarray, parity: int):
@@ -85,12 +93,15 @@ def _segments(first: np.ndarray, count: np.ndarray, parity: int):
 
 
 def _sum_min(view: np.ndarray, lo: np.ndarray, size: np.ndarray):
-    """Per segment sum and minimum of ``view`` (0 and +inf-like for empty segments)."""
-    if not len(view):
-        return np.zeros(len(lo), np.int64), np.full(len(lo), np.iinfo(np.int64).max)
-    idx = np.minimum(lo, len(view) - 1)
-    total = np.where(size > 0, np.add.reduceat(view, idx), 0)
-    low = np.where(size > 0, np.minimum.reduceat(view, idx), np.iinfo(np.int64).max)
+    """Per segment [lo, lo + size) of ``view``: sum and minimum (0 and the int64 maximum when empty)."""
+    big = np.iinfo(np.int64).max
+    total, low = np.zeros(len(lo), dtype=np.int64), np.full(len(lo), big)
+    k = int(np.searchsorted(lo, len(view)))  # segments starting past the end are empty (and come last)
+    if k:
+        total[:k] = np.add.reduceat(view, lo[:k])
+        low[:k] = np.minimum.reduceat(view, lo[:k])
+    empty = size == 0
+    total[empty], low[empty] = 0, big
     return total, low
 
 
@@ -117,12 +128,13 @@ def _decode_chunk(counts: Sequence[str], pixels: np.ndarray, out: DecodedCounts,
     if open_tail.any():
         g = g.copy()
         g[last_byte[open_tail]] &= np.uint8(31)  # close the number so none straddles two strings
-    values, ends, length = _numbers(g)
-    for i in np.unique(np.searchsorted(last_byte, ends[length > _MAX_GROUPS])):
-        _refuse(out, offset + int(i), "counts has a number too large for a run length")
-    numbers_through = np.searchsorted(ends, last_byte, side="right")
-    m = np.diff(numbers_through, prepend=0)
-    f = numbers_through - m
+    values, cont, groups, multi = _numbers(g)
+    if len(groups) and groups.max() > _MAX_GROUPS:
+        number_through = np.cumsum(lengths - np.diff(np.searchsorted(cont, last_byte, side="right"), prepend=0))
+        for i in np.unique(np.searchsorted(number_through - 1, multi[groups > _MAX_GROUPS])):
+            _refuse(out, offset + int(i), "counts has a number too large for a run length")
+    m = lengths - np.diff(np.searchsorted(cont, last_byte, side="right"), prepend=0)  # numbers per string
+    f = np.cumsum(m) - m
     # Prefix sums of each global-parity class: a string's even runs (from position 2) and odd runs are
     # contiguous stretches of one class each, so every run is a prefix sum minus a per-string base.
     cs = np.empty_like(values)

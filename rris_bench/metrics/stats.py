@@ -54,25 +54,26 @@ def length_label(sentence: Dict) -> str:
     return next(name for lo, hi, name in LENGTH_BUCKETS if lo <= n <= hi) if n else "0 words"
 
 
-def _labels(dataset: ReferDataset, refs: Sequence[Dict]) -> Dict[str, List[str]]:
-    out: Dict[str, List[str]] = {name: [] for name in BREAKDOWNS}
-    for ref in refs:
-        category = dataset.categories.get(ref.get("category_id"), {})
-        for sent in ref["sentences"]:
-            positive = sentence_exists(sent)
-            out["split"].append(str(ref["split"]))
-            out["strategy"].append("positive" if positive else str(sent.get("strategy", "unknown")))
-            out["verified"].append("positive" if positive else str(sent.get("verified", "unknown")))
-            out["category"].append(str(category.get("name", ref.get("category_id"))))
-            out["supercategory"].append(str(category.get("supercategory", "unknown")))
-            out["length"].append(length_label(sent))
-    return out
+def _label(name: str, dataset: ReferDataset, ref: Dict, sent: Dict) -> str:
+    """The group of one sentence in breakdown ``name`` (positives form the group "positive" of strategy
+    and verified)."""
+    if name == "split":
+        return str(ref["split"])
+    if name in ("strategy", "verified"):
+        return "positive" if sentence_exists(sent) else str(sent.get(name, "unknown"))
+    if name == "length":
+        return length_label(sent)
+    category = dataset.categories.get(ref.get("category_id"), {})
+    if name == "category":
+        return str(category.get("name", ref.get("category_id")))
+    return str(category.get("supercategory", "unknown"))
 
 
 def sentence_table(dataset: ReferDataset, preds: "ValidPredictions", splits: Optional[Sequence[str]] = None,
-                   resolution: Optional[int] = None, use_cache: bool = True) -> SentenceTable:
-    """I, U, A, G of every selected sentence; ``preds`` must come from ``predictions.validate`` on the same
-    dataset and splits (its rows are in the same order)."""
+                   resolution: Optional[int] = None, use_cache: bool = True, labels: Sequence[str] = ()
+                   ) -> SentenceTable:
+    """I, U, A, G of every selected sentence, and the group labels of the breakdowns named in ``labels``;
+    ``preds`` must come from ``predictions.validate`` on the same dataset and splits (same row order)."""
     refs = dataset.refs_in(splits)
     ref_of_row = np.repeat(np.arange(len(refs)), [len(r["sentences"]) for r in refs])
     exists = np.array([sentence_exists(s) for r in refs for s in r["sentences"]], dtype=bool)
@@ -86,9 +87,10 @@ def sentence_table(dataset: ReferDataset, preds: "ValidPredictions", splits: Opt
         inter, area, gt_area = _resized(preds, gt_rles, ref_of_row, exists, resolution)
     inter = np.where(exists, inter, 0)
     union = np.where(exists, area + gt_area - inter, area)
-    labels = {k: np.array(v, dtype=object) for k, v in _labels(dataset, refs).items()}
+    groups = {name: np.array([_label(name, dataset, r, s) for r in refs for s in r["sentences"]], dtype=object)
+              for name in labels}
     return SentenceTable(np.asarray(preds.sent_ids, dtype=np.int64), ref_of_row, exists, inter, union, area,
-                         np.where(exists, gt_area, 0), preds.scores, [r["ref_id"] for r in refs], labels)
+                         np.where(exists, gt_area, 0), preds.scores, [r["ref_id"] for r in refs], groups)
 
 
 def _original(preds: "ValidPredictions", gt_rles: List[masks.RLE], gt_areas: List[int], ref_of_row: np.ndarray,
@@ -101,7 +103,8 @@ def _original(preds: "ValidPredictions", gt_rles: List[masks.RLE], gt_areas: Lis
         # rows of one ref share one ground truth: one pycocotools call per ref
         cuts = np.flatnonzero(np.diff(ref_of_row[need])) + 1
         for group in np.split(need, cuts):
-            inter[group] = masks.intersections([preds.segmentations[i] for i in group], gt_rles[ref_of_row[group[0]]])
+            inter[group] = masks.intersections([preds.segmentations[i] for i in group], gt_rles[ref_of_row[group[0]]],
+                                               area[group])
     return inter, area, gt_area
 
 
