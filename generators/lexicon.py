@@ -82,6 +82,10 @@ class Lexicon:
         self.table: Dict[Tuple[str, ...], Entry] = {
             k: Entry(frozenset(ids), plural) for k, (ids, plural) in table.items()}
         self.max_len = max((len(k) for k in self.table), default=1)
+        # clothes name the person wearing them, when the dataset has COCO's person category
+        person = [cid for cid, name in self.names.items() if name == "person"]
+        self.worn: Dict[Tuple[str, ...], FrozenSet[int]] = {
+            tuple(w.split()): frozenset(person) for w in coco.get("worn_by_person", ())} if person else {}
         self.display: Dict[int, str] = {
             cid: coco["categories"].get(name, {}).get("display", name) for cid, name in self.names.items()}
 
@@ -97,8 +101,11 @@ class Lexicon:
         found: List[Mention] = []
         i, n = 0, len(tokens)
         while i < n:
-            for length in range(min(self.max_len, n - i), 0, -1):
-                entry = self.table.get(tuple(tokens[i:i + length]))
+            for length in range(min(self.max_len + 1, n - i), 0, -1):
+                window = tokens[i:i + length]
+                # "hot - dog" (RefCOCO tokenises hyphens apart) is looked up as "hot dog"
+                key = tuple(w for w in window if w != "-") if length > 2 and "-" in window[1:-1] else tuple(window)
+                entry = self.table.get(key) if window[-1] != "-" else None
                 if entry is not None:
                     found.append(Mention(i, i + length, entry.category_ids, entry.plural))
                     i += length
@@ -106,6 +113,15 @@ class Lexicon:
             else:
                 i += 1
         return found
+
+    def worn_at(self, tokens: Sequence[str], start: int = 0) -> Optional[Mention]:
+        """The first clothes word at or after ``start`` ("black *shirt*"), standing for its wearer."""
+        for i in range(start, len(tokens)):
+            for length in (2, 1):
+                cats = self.worn.get(tuple(tokens[i:i + length]))
+                if cats is not None:
+                    return Mention(i, i + length, cats, False)
+        return None
 
     def named_categories(self, tokens: Sequence[str]) -> FrozenSet[int]:
         """All category ids any phrase of ``tokens`` names."""

@@ -1,0 +1,127 @@
+"""Each strategy on hand-picked sentences: the kind of sentence it makes, what it records, when it gives up."""
+from __future__ import annotations
+
+import random
+from typing import Optional, Sequence, Tuple
+
+import pytest
+
+from rris_bench.generators import STRATEGIES
+from rris_bench.generators.base import Context, PoolSentence, Positive
+from rris_bench.generators.coverage import coco_categories
+from rris_bench.generators.lexicon import Lexicon
+from rris_bench.generators.parse import analyse
+from rris_bench.generators.words import article_for
+
+LEX = Lexicon(coco_categories())
+ID = {name: cid for cid, name in LEX.names.items()}
+
+
+def ctx(sentences: Sequence[str], present: Sequence[str], absent: Optional[Sequence[str]] = None,
+        box: Optional[Tuple[float, float, float, float]] = None, pool=()) -> Context:
+    present_ids = frozenset(ID[c] for c in present)
+    absent_ids = tuple(ID[c] for c in absent) if absent is not None else \
+        tuple(c for c in sorted(LEX.names) if c not in present_ids)
+    positives = [Positive(i, s, analyse(s.split(), LEX)) for i, s in enumerate(sentences, start=1)]
+    return Context({"ref_id": 1, "image_id": 10}, LEX, present_ids, absent_ids, positives, list(pool), box,
+                   (640, 480), set(sentences))
+
+
+def run(name: str, c: Context, seed: int = 0):
+    return STRATEGIES[name].generate(c, random.Random(seed))
+
+
+def test_object_swap_keeps_number_and_fixes_articles():
+    out = run("object_swap", ctx(["an elephant on the left"], ["elephant"], absent=["bus"]))
+    assert out.text == "a bus on the left" and out.verified == "category_absent"
+    assert out.provenance == {"source_sent_id": 1, "replaced": "elephant", "with": "bus",
+                              "absent_category_ids": [ID["bus"]]}
+    assert run("object_swap", ctx(["a man with a bat"], ["person"], absent=["airplane"])).text == \
+        "an airplane with a bat"
+    assert run("object_swap", ctx(["two elephants on left"], ["elephant"], absent=["bus"])).text == \
+        "two buses on left"
+    assert run("object_swap", ctx(["left one"], ["person"], absent=["umbrella"])).text == "left umbrella"
+
+
+def test_object_swap_over_many_draws_names_only_absent_categories():
+    c = ctx(["an elephant on the left", "the big elephant"], ["elephant", "person", "bird"])
+    for seed in range(40):
+        out = run("object_swap", c, seed)
+        tokens = out.tokens
+        assert all(tokens[i] == article_for(tokens[i + 1]) for i in range(len(tokens) - 1) if tokens[i] in ("a", "an"))
+        assert not LEX.named_categories(out.provenance["with"].split()) & c.image_categories
+        assert out.provenance["replaced"] == "elephant"
+
+
+def test_object_swap_gives_up_without_a_target_or_absent_category():
+    assert run("object_swap", ctx(["bottom left corner"], ["person"])) is None
+    assert run("object_swap", ctx(["man on left"], ["person"], absent=[])) is None
+
+
+def test_attribute_swap_positions_follow_the_box():
+    left_box = (10, 100, 100, 200)   # centre x 60 of 640: on the left
+    right_box = (500, 100, 100, 200)
+    out = run("attribute_swap", ctx(["man on left"], ["person"], box=left_box))
+    assert out.text == "man on right" and out.verified == "unverified"
+    assert out.provenance == {"source_sent_id": 1, "replaced": "left", "with": "right", "kind": "position"}
+    # the box says the man is on the right: "left" is wrong already, so "right" could describe him
+    assert run("attribute_swap", ctx(["man on left"], ["person"], box=right_box)) is None
+
+
+def test_attribute_swap_colours_sizes_and_relations():
+    for seed in range(20):
+        out = run("attribute_swap", ctx(["guy in red shirt"], ["person"]), seed)
+        assert out.provenance["replaced"] == "red"
+        assert out.provenance["with"] not in ("red", "maroon", "pink", "orange")
+    assert run("attribute_swap", ctx(["big elephant"], ["elephant"])).text == "small elephant"
+    assert run("attribute_swap", ctx(["the laptop behind the beer bottle"], ["laptop"])).text == \
+        "the laptop in front of the beer bottle"
+    # a position word inside a relation phrase changes with its phrase: never "in back of"
+    assert run("attribute_swap", ctx(["chair in front of tv"], ["chair"])).text == "chair behind tv"
+    assert run("attribute_swap", ctx(["umbrella leftside"], ["umbrella"])) is None
+
+
+def test_relation_swap_replaces_or_adds_an_absent_relation_object():
+    out = run("relation_swap", ctx(["cat sitting by the tv"], ["cat", "tv"], absent=["bus"]))
+    assert out.text == "cat sitting by the bus" and out.verified == "category_absent"
+    assert out.provenance["replaced"] == "tv" and out.provenance["relation"] == "by"
+    out = run("relation_swap", ctx(["man with an umbrella"], ["person", "umbrella"], absent=["bus"]))
+    assert out.text == "man with a bus"
+    out = run("relation_swap", ctx(["man on right"], ["person"], absent=["bus"]))
+    assert out.text.startswith("man on right ") and out.text.endswith(" the bus")
+    assert out.provenance["added"] == "bus" and out.provenance["absent_category_ids"] == [ID["bus"]]
+
+
+def test_random_category_names_an_absent_category_once():
+    c = ctx(["man on right"], ["person"], absent=["bus", "kite"])
+    got = set()
+    for _ in range(2):
+        out = run("random_category", c)
+        c.taken.add(out.text)
+        got.add(out.text)
+    assert got == {"bus", "kite"}
+    assert run("random_category", c) is None
+
+
+def test_random_sentence_borrows_only_sentences_whose_categories_are_absent():
+    pool = [PoolSentence(100, "Man on left", "man on left", 20, frozenset({ID["person"]})),
+            PoolSentence(101, "a bus", "a bus", 21, frozenset({ID["bus"]})),
+            PoolSentence(102, "zebra by the dog", "zebra by the dog", 22, frozenset({ID["zebra"], ID["dog"]})),
+            PoolSentence(103, "the kite", "the kite", 10, frozenset({ID["kite"]}))]  # same image: never
+    c = ctx(["the dog on the left"], ["person", "dog"], pool=pool)
+    seen = {run("random_sentence", c, seed).text for seed in range(30)}
+    assert seen == {"a bus"}
+    out = run("random_sentence", c)
+    assert out.raw == "a bus" and out.provenance == {"source_sent_id": 101, "absent_category_ids": [ID["bus"]]}
+    c.taken.add("a bus")
+    assert run("random_sentence", c) is None
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_strategies_are_deterministic_per_rng(name):
+    c1 = ctx(["an elephant on the left by the tree", "big elephant"], ["elephant"], box=(0, 0, 100, 100),
+             pool=[PoolSentence(9, "a bus", "a bus", 3, frozenset({ID["bus"]}))])
+    c2 = ctx(["an elephant on the left by the tree", "big elephant"], ["elephant"], box=(0, 0, 100, 100),
+             pool=[PoolSentence(9, "a bus", "a bus", 3, frozenset({ID["bus"]}))])
+    a, b = run(name, c1, 7), run(name, c2, 7)
+    assert a is not None and (a.text, a.provenance) == (b.text, b.provenance)
