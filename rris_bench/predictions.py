@@ -16,7 +16,8 @@ import numpy as np
 
 from .errors import InputError
 from .files import PathLike, sha256_bytes
-from .metrics.rle import decode_counts
+from .metrics.halves import in_halves
+from .metrics.rle import concat, decode_counts
 from .refer import ReferDataset
 
 SCHEMA = "rris-predictions/1"
@@ -217,8 +218,9 @@ def validate(preds: PredictionFile, dataset: ReferDataset, splits: Optional[Sequ
                          "prediction", "missing (pass --missing empty to count missing predictions as empty)")
     records = preds.records
     segmentations = [None if k is None else records[k].get("segmentation") for k in found]
-    decoded = decode_counts([segmentations[i]["counts"] for i in to_decode],
-                            [segmentations[i]["size"][0] * segmentations[i]["size"][1] for i in to_decode])
+    counts = [segmentations[i]["counts"] for i in to_decode]
+    pixels = [segmentations[i]["size"][0] * segmentations[i]["size"][1] for i in to_decode]
+    decoded = in_halves(lambda a, b: decode_counts(counts[a:b], pixels[a:b]), len(counts), concat)
     areas = np.zeros(len(selected), dtype=np.int64)
     areas[to_decode] = decoded.area
     for j in np.flatnonzero(~decoded.valid):

@@ -10,8 +10,6 @@ negative; from the fourth number on, a run is stored as the difference to the ru
 """
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import List, Sequence
 
@@ -38,11 +36,15 @@ def decode_counts(counts: Sequence[str], pixels: Sequence[int]) -> DecodedCounts
     bounds = np.searchsorted(np.cumsum(np.fromiter(map(len, counts), dtype=np.int64, count=n)),
                              np.arange(_CHUNK_BYTES, _CHUNK_BYTES * (n + 1), _CHUNK_BYTES), side="right")
     edges = sorted({0, n, *(int(b) for b in bounds if 0 < b < n)})
-    chunks = list(zip(edges[:-1], edges[1:]))
-    # numpy releases the GIL in its loops: chunks decode in parallel threads (they write disjoint rows)
-    with ThreadPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1) or 1) as pool:
-        list(pool.map(lambda c: _decode_chunk(counts[c[0]:c[1]], pixels[c[0]:c[1]], out, c[0]), chunks))
+    for start, stop in zip(edges[:-1], edges[1:]):
+        _decode_chunk(counts[start:stop], pixels[start:stop], out, start)
     return out
+
+
+def concat(first: DecodedCounts, second: DecodedCounts) -> DecodedCounts:
+    """The results of two consecutive batches of strings, as one."""
+    return DecodedCounts(np.concatenate([first.valid, second.valid]), first.reason + second.reason,
+                         np.concatenate([first.area, second.area]))
 
 
 def runs_of(counts: str) -> np.ndarray:

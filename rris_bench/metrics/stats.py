@@ -14,6 +14,7 @@ import numpy as np
 from .. import masks
 from ..refer import ReferDataset, sentence_exists
 from .groundtruth import ground_truth
+from .halves import in_halves
 from .resize import resize_nearest
 
 if TYPE_CHECKING:  # predictions imports metrics.rle; a runtime import here would be circular
@@ -99,12 +100,19 @@ def _original(preds: "ValidPredictions", gt_rles: List[masks.RLE], gt_areas: Lis
     gt_area = np.asarray(gt_areas, dtype=np.int64)[ref_of_row] if len(ref_of_row) else np.zeros(0, np.int64)
     inter = np.zeros(len(area), dtype=np.int64)
     need = np.flatnonzero(exists & (area > 0) & (gt_area > 0))
-    if len(need):
-        # rows of one ref share one ground truth: one pycocotools call per ref
-        cuts = np.flatnonzero(np.diff(ref_of_row[need])) + 1
-        for group in np.split(need, cuts):
-            inter[group] = masks.intersections([preds.segmentations[i] for i in group], gt_rles[ref_of_row[group[0]]],
-                                               area[group])
+    # rows of one ref share one ground truth: one pycocotools call per ref
+    starts = np.r_[0, np.flatnonzero(np.diff(ref_of_row[need])) + 1, len(need)].tolist() if len(need) else [0]
+    segs = preds.segmentations
+
+    def job(first_group: int, stop_group: int) -> np.ndarray:
+        out = [masks.intersections([segs[i] for i in need[a:b]], gt_rles[ref_of_row[need[a]]], area[need[a:b]])
+               for a, b in zip(starts[first_group:stop_group], starts[first_group + 1:stop_group + 1])]
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+    n_groups = len(starts) - 1
+    middle = int(np.searchsorted(starts, len(need) // 2))  # the group boundary nearest half the rows
+    inter[need] = in_halves(job, n_groups, lambda x, y: np.concatenate([x, y]), split_at=min(middle, n_groups),
+                            work=len(need))
     return inter, area, gt_area
 
 
