@@ -22,12 +22,15 @@ def _interval(record: Dict[str, Any], metric: str) -> str:
 
 
 def _title(record: Dict[str, Any]) -> str:
+    head = f"{record.get('model')} on {record.get('dataset')} ({record.get('split_by', '?')}) {record.get('split')}"
+    if record.get("kind") == "reported":
+        return f"{head}: reported in {record.get('source', 'an unnamed source')}"
     c = record["counts"]
     filled = f", {c['missing_filled']} missing predictions counted as empty" if c.get("missing_filled") else ""
-    res = record["options"].get("resolution")
+    res = record.get("options", {}).get("resolution")
     at = f" at {res}x{res}" if res else " at original resolution"
-    return (f"{record['model']} on {record['dataset']} ({record['split_by']}) {record['split']}{at}: "
-            f"{c['refs']} refs, {c['positives']} positive and {c['negatives']} negative sentences{filled}")
+    return (f"{head}{at}: {c['refs']} refs, {c['positives']} positive and {c['negatives']} negative "
+            f"sentences{filled}")
 
 
 def _main_rows(record: Dict[str, Any]) -> List[List[str]]:
@@ -42,7 +45,7 @@ def _main_rows(record: Dict[str, Any]) -> List[List[str]]:
 
 
 def _main_header(record: Dict[str, Any]) -> List[str]:
-    ci = record["options"].get("ci")
+    ci = record.get("options", {}).get("ci")
     return ["metric", "value"] + ([f"{ci:.0%} CI"] if record.get("intervals") else []) + ["definition"]
 
 
