@@ -1,0 +1,80 @@
+"""RefSegformer's configuration: one frozen dataclass and the named presets.
+
+``swin-b`` is the paper's model (jianzongwu/robust-ref-seg README: Swin-B window 12 at 480, bert-base-uncased,
+``--use_pixel_decoder --use_exist --num_mem 20 --num_neg_mem 10 --n_fuse 3``); ``swin-t`` swaps in Swin-T;
+``tiny`` is a small model with a word-level tiny BERT for tests and the CPU demo on the toy world.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Dict, Optional, Tuple
+
+from rris_bench.errors import InputError
+
+
+@dataclass(frozen=True)
+class RefSegformerConfig:
+    embed_dim: int = 128
+    depths: Tuple[int, ...] = (2, 2, 18, 2)
+    num_heads: Tuple[int, ...] = (4, 8, 16, 32)
+    window_size: int = 12
+    mlp_ratio: float = 4.0
+    drop_path_rate: float = 0.3
+    img_size: int = 480
+    max_tokens: int = 20
+    num_mem: int = 20          # VLTF memory tokens
+    num_neg_mem: int = 10      # VLTF negative ("blank") memory tokens
+    n_fuse: int = 3            # stages 1..n_fuse get a VLTF
+    decoder_dim: int = 256     # pixel decoder width; the existence head needs it equal to stage 1's width
+    decoder_layers: int = 6
+    decoder_heads: int = 8
+    decoder_points: int = 4
+    decoder_ffn: int = 1024
+    gn_groups: int = 32
+    text: Dict[str, Any] = field(default_factory=lambda: {"kind": "bert-base-uncased"})
+    text_train_layers: Optional[int] = 10   # the official optimiser trains BERT layers 0-9 only; None = all
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.n_fuse <= len(self.depths) - 1:
+            raise InputError(f"n_fuse must be in 1..{len(self.depths) - 1}, got {self.n_fuse}", field="n_fuse")
+        if self.decoder_dim != 2 * self.embed_dim:
+            raise InputError(f"decoder_dim ({self.decoder_dim}) must equal stage 1's width 2*embed_dim "
+                             f"({2 * self.embed_dim}): the existence head attends from one to the other",
+                             field="decoder_dim")
+
+    @property
+    def dims(self) -> Tuple[int, ...]:
+        return tuple(self.embed_dim * 2 ** i for i in range(len(self.depths)))
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "RefSegformerConfig":
+        d = dict(d)
+        for key in ("depths", "num_heads"):
+            if key in d:
+                d[key] = tuple(d[key])
+        unknown = set(d) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise InputError(f"unknown RefSegformer config fields {sorted(unknown)}", field="config")
+        return cls(**d)
+
+
+PRESETS: Dict[str, RefSegformerConfig] = {
+    "swin-b": RefSegformerConfig(),
+    "swin-t": RefSegformerConfig(embed_dim=96, depths=(2, 2, 6, 2), num_heads=(3, 6, 12, 24), window_size=7,
+                                 drop_path_rate=0.2, decoder_dim=192, decoder_ffn=768),
+    "tiny": RefSegformerConfig(embed_dim=32, depths=(1, 1, 2, 1), num_heads=(1, 2, 2, 4), window_size=4,
+                               drop_path_rate=0.0, img_size=64, max_tokens=16, num_mem=8, num_neg_mem=4,
+                               decoder_dim=64, decoder_layers=2, decoder_heads=4, decoder_points=2,
+                               decoder_ffn=128, gn_groups=8, text={"kind": "tiny", "vocab": []},
+                               text_train_layers=None),
+}
+
+
+def preset(name: str, **overrides: Any) -> RefSegformerConfig:
+    """The named preset with field overrides (e.g. ``text={"kind": "minilm"}``)."""
+    if name not in PRESETS:
+        raise InputError(f"unknown RefSegformer preset {name!r}; choose from {sorted(PRESETS)}", field="preset")
+    return replace(PRESETS[name], **overrides)

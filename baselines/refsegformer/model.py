@@ -1,0 +1,93 @@
+"""RefSegformer (Wu et al., "Towards Robust Referring Image Segmentation"), key-for-key with the official model.
+
+forward(img (B,3,H,W) normalised, token_ids (B,L), attention_mask (B,L)) ->
+(masks: [(B, 2, H, W) logits], exist: (B, 1) sigmoid probability), as the official ``RefSegFormer``.
+"""
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..common.text import build_text_encoder, text_dim
+from .config import RefSegformerConfig, preset
+from .encoder import ImageEncoder
+from .pixel_decoder import MSDeformAttnPixelDecoder
+from .vltf import ScaledDotProductAttention
+
+
+class MultiScaleProj(nn.Module):
+    """Unused by the released configuration (``--use_pixel_decoder``); kept for its state-dict entries."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, 1, 1, bias=False)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.norm1 = nn.BatchNorm2d(cout)
+        self.norm2 = nn.BatchNorm2d(cout)
+
+
+class SegmentationHead(nn.Module):
+    """Pixel decoder -> ``mask_conv`` (2 classes at stride 4), and the existence head: the (detached) mask
+    feature attends to stage 1's VLTF memory, is averaged over pixels, and a linear layer gives the logit.
+
+    ``cross_attns``, ``norms``, ``projects`` and ``mask_convs`` belong to the official non-pixel-decoder path;
+    they are created (checkpoints have them) but never run.
+    """
+
+    def __init__(self, cfg: RefSegformerConfig):
+        super().__init__()
+        dims = cfg.dims
+        self.cross_attns = nn.ModuleList([ScaledDotProductAttention(d, h) for d, h in zip(dims[1:], cfg.num_heads[1:])])
+        self.norms = nn.ModuleList([nn.BatchNorm1d(d) for d in dims[1:]])
+        for norm in self.norms:
+            nn.init.zeros_(norm.weight)
+        self.projects = nn.ModuleList([MultiScaleProj(dims[i] + dims[i + 1], dims[i]) for i in range(len(dims) - 1)])
+        self.mask_convs = nn.ModuleList([nn.Conv2d(d, 2, 1) for d in dims])
+        self.pixel_decoder = MSDeformAttnPixelDecoder(dims, cfg.decoder_dim, cfg.decoder_layers, cfg.decoder_heads,
+                                                      cfg.decoder_points, cfg.decoder_ffn, cfg.gn_groups)
+        self.mask_conv = nn.Conv2d(cfg.decoder_dim, 2, 1)
+        self.src_cross_attn = ScaledDotProductAttention(dims[1], cfg.num_heads[1])
+        self.exist_pred = nn.Linear(dims[1], 1)
+
+    def forward(self, feats: List[torch.Tensor], memories: List[Optional[torch.Tensor]]
+                ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """-> (mask logits at stride 4 (B, 2, H/4, W/4), existence logit (B,))."""
+        mask_feature = self.pixel_decoder(feats)
+        mask = self.mask_conv(mask_feature)
+        pixels = mask_feature.flatten(2).transpose(1, 2).detach()
+        mem = memories[1].detach()
+        exist = self.src_cross_attn(pixels, mem, mem).mean(1)
+        return mask, self.exist_pred(exist).squeeze(1)
+
+
+class RefSegformer(nn.Module):
+    """``text_encoder`` (BERT, no pooler) -> ``image_encoder`` (Swin + VLTF) -> ``segmentation``."""
+
+    def __init__(self, cfg: RefSegformerConfig, pretrained_text: bool = False):
+        super().__init__()
+        self.config = cfg
+        self.text_encoder = build_text_encoder(cfg.text, pretrained=pretrained_text)
+        self.image_encoder = ImageEncoder(cfg, text_dim(cfg.text))
+        self.segmentation = SegmentationHead(cfg)
+
+    def logits(self, img: torch.Tensor, token_ids: torch.Tensor, attention_mask: torch.Tensor
+               ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """(mask logits (B, 2, H, W) at the input size, existence logit (B,)): what training uses."""
+        text = self.text_encoder(token_ids, attention_mask=attention_mask)[0]
+        feats, memories = self.image_encoder(img, text, attention_mask)
+        mask, exist = self.segmentation(feats, memories)
+        mask = F.interpolate(mask, size=img.shape[-2:], mode="bilinear", align_corners=True)
+        return mask, exist
+
+    def forward(self, img: torch.Tensor, token_ids: torch.Tensor, attention_mask: torch.Tensor
+                ) -> Tuple[List[torch.Tensor], torch.Tensor]:
+        mask, exist = self.logits(img, token_ids, attention_mask)
+        return [mask], torch.sigmoid(exist).unsqueeze(1)
+
+
+def build(name: str = "swin-b", **overrides) -> RefSegformer:
+    """A randomly initialised model of preset ``name`` (the parity harness's factory)."""
+    return RefSegformer(preset(name, **overrides))
