@@ -1,12 +1,12 @@
 """LAVT's configuration: a small dataclass and the named presets.
 
 ``swin-b`` is the released LAVT (yz93/LAVT-RIS: Swin-B, window 12, 480x480, bert-base-uncased, one head per
-PWAM); ``tiny`` is a few-hundred-thousand-parameter model for tests and the CPU demo.
+PWAM); ``tiny`` (under a million parameters, a word-level tiny BERT) is for tests and the CPU demo.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from rris_bench.errors import InputError
 
@@ -23,7 +23,12 @@ class LAVTConfig:
     img_size: int = 480
     max_tokens: int = 20
     text: Dict[str, Any] = field(default_factory=lambda: {"kind": "bert-base-uncased"})
+    text_train_layers: Optional[int] = 10  # LAVT-RIS's optimiser trains BERT layers 0-9 only; None = all
     existence: bool = False  # LAVT+ (the existence head) when True
+
+    @property
+    def name(self) -> str:
+        return "lavt-plus" if self.existence else "lavt"
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -34,13 +39,17 @@ class LAVTConfig:
         for key in ("depths", "num_heads", "fusion_heads"):
             if key in d:
                 d[key] = tuple(d[key])
+        unknown = set(d) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise InputError(f"unknown LAVT config fields {sorted(unknown)}", field="config")
         return cls(**d)
 
 
 PRESETS: Dict[str, LAVTConfig] = {
     "swin-b": LAVTConfig(),
     "tiny": LAVTConfig(embed_dim=16, depths=(1, 1, 2, 1), num_heads=(1, 2, 2, 4), window_size=4,
-                       drop_path_rate=0.0, img_size=64, max_tokens=12, text={"kind": "tiny"}),
+                       drop_path_rate=0.0, img_size=64, max_tokens=16, text={"kind": "tiny", "vocab": []},
+                       text_train_layers=None),
 }
 
 

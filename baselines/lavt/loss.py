@@ -44,9 +44,9 @@ def _mean_or_zero(values: torch.Tensor, select: torch.Tensor) -> torch.Tensor:
     return values[select].mean() if select.any() else values.sum() * 0
 
 
-def model_loss(out: Dict[str, Optional[torch.Tensor]], masks: torch.Tensor,
+def model_loss(mask_logits: torch.Tensor, exist_logit: Optional[torch.Tensor], masks: torch.Tensor,
                exists: torch.Tensor) -> Dict[str, torch.Tensor]:
-    """The loss of whichever model produced ``out``: LAVT+ when it has an existence logit, else LAVT."""
-    if out["exist_logit"] is None:
-        return lavt_loss(out["mask_logits"], masks, exists)
-    return lavt_plus_loss(out["mask_logits"], out["exist_logit"], masks, exists)
+    """The loss of whichever model produced the outputs: LAVT+ when it has an existence logit, else LAVT."""
+    if exist_logit is None:
+        return lavt_loss(mask_logits, masks, exists)
+    return lavt_plus_loss(mask_logits, exist_logit, masks, exists)

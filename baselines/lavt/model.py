@@ -7,14 +7,15 @@ Names match yz93/LAVT-RIS: its checkpoint's ``model`` entry holds ``backbone.*``
 """
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Any, Optional, Tuple
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..common.text import build_text_encoder, text_dim
 from .backbone import MultiModalSwin
-from .config import LAVTConfig
+from .config import LAVTConfig, preset
 from .decoder import LAVTDecoder
 
 
@@ -34,24 +35,27 @@ class ExistenceHead(nn.Module):
 
 
 class LAVT(nn.Module):
-    """forward(images, input_ids, attention_mask) -> {"mask_logits": (B, 2, H, W), "exist_logit": (B,) or None}."""
+    """``text_encoder`` (BERT, no pooler) -> ``backbone`` (Swin + PWAM + gates) -> ``classifier`` (+ ``exist_head``)."""
 
-    def __init__(self, config: LAVTConfig, text_encoder: nn.Module):
-        """``text_encoder``: a BERT-like module (``config.hidden_size``; ``(input_ids, attention_mask)[0]``
-        gives (B, L, hidden) word features), e.g. a transformers ``BertModel`` without its pooler."""
+    def __init__(self, config: LAVTConfig, pretrained_text: bool = False):
         super().__init__()
         self.config = config
-        self.text_encoder = text_encoder
-        text_dim = self.text_encoder.config.hidden_size
-        self.backbone = MultiModalSwin(config, text_dim)
+        self.text_encoder = build_text_encoder(config.text, pretrained=pretrained_text)
+        self.backbone = MultiModalSwin(config, text_dim(config.text))
         self.classifier = LAVTDecoder(8 * config.embed_dim)
         self.exist_head = ExistenceHead(8 * config.embed_dim) if config.existence else None
 
     def forward(self, images: torch.Tensor, input_ids: torch.Tensor,
-                attention_mask: torch.Tensor) -> Dict[str, Optional[torch.Tensor]]:
-        words = self.text_encoder(input_ids=input_ids, attention_mask=attention_mask)[0]  # (B, L, D)
+                attention_mask: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """(mask logits (B, 2, H, W) at the input size, existence logit (B,) for LAVT+ else None)."""
+        words = self.text_encoder(input_ids, attention_mask=attention_mask)[0]  # (B, L, D)
         features = self.backbone(images, words, attention_mask)
         logits = self.classifier(features)
         logits = F.interpolate(logits, size=images.shape[-2:], mode="bilinear", align_corners=True)
         exist = self.exist_head(features[3]) if self.exist_head is not None else None
-        return {"mask_logits": logits, "exist_logit": exist}
+        return logits, exist
+
+
+def build(name: str = "swin-b", plus: bool = False, **overrides: Any) -> LAVT:
+    """A randomly initialised LAVT (``plus``: LAVT+) of preset ``name``."""
+    return LAVT(preset(name, plus=plus, **overrides))
