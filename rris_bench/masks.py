@@ -52,7 +52,7 @@ def from_segmentation(segmentation: Any, height: int, width: int) -> RLE:
 
 def from_box(box: Sequence[float], height: int, width: int) -> RLE:
     """A filled [x, y, w, h] box -> RLE, with the pixel coverage pycocotools gives boxes."""
-    return _as_str(mask_utils.frPyObjects([list(map(float, box))], height, width)[0])
+    return _as_str(mask_utils.frPyObjects(np.array([box], dtype=np.float64), height, width)[0])
 
 
 def area(rle: RLE) -> int:
