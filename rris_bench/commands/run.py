@@ -1,0 +1,59 @@
+"""``rris-bench run``: run an adapter over a split and write its predictions file (the harness does the work)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Tuple
+
+import click
+
+from .. import distributed
+from ..adapters import parse_options
+from ..harness import format_summary, part_path, run
+from ..refer import load_dataset
+
+
+@click.command("run", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("adapter")
+@click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default="data", show_default=True,
+              help="Folder holding <dataset>/refs(<split_by>).p, instances.json and images/.")
+@click.option("--dataset", required=True, help="Dataset folder name, e.g. rrefcoco or rtoy.")
+@click.option("--split-by", help="refs(<split_by>).p to use (default: the usual one for the dataset).")
+@click.option("--split", default="val", show_default=True, help="Split to run on (comma separated for several).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Predictions file to write (JSON Lines).")
+@click.option("--opt", "opts", multiple=True, metavar="KEY=VALUE",
+              help="An option for the adapter's setup(), repeatable; JSON values (numbers, true) are parsed.")
+@click.option("--batch-size", type=int, help="Samples per predict() call (default: the adapter's own).")
+@click.option("--limit", type=int, help="Only the first N samples, for a quick look.")
+@click.option("--device", default="cpu", show_default=True, help="Device handed to the adapter (cpu, cuda, cuda:1).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run: skip the sentences already written.")
+@click.option("--workers", type=int, default=2, show_default=True, help="Threads decoding images ahead of the model.")
+@click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
+def command(adapter: str, data_root: Path, dataset: str, split_by: Optional[str], split: str, out: Path,
+            opts: Tuple[str, ...], batch_size: Optional[int], limit: Optional[int], device: str, resume: bool,
+            workers: int, quiet: bool) -> None:
+    """Run ADAPTER over a split and write a predictions file (JSON Lines, appended per batch).
+
+    ADAPTER is a name from `rris-bench adapters`, path/to/file.py:Class, or module:Class.
+    Under torchrun every process takes a shard and rank 0 merges the parts.
+
+    \b
+    Examples:
+      rris-bench run oracle --data-root data --dataset rrefcoco --split val --out oracle.jsonl
+      rris-bench run examples/colour_adapter.py:ColourAdapter --data-root demo_out/data --dataset rtoy \\
+          --out colour.jsonl --opt tolerance=80
+      rris-bench run refsegformer --opt checkpoint=rsf.pth --device cuda --dataset rrefcoco --out p.jsonl --resume
+      torchrun --nproc_per_node 2 -m rris_bench.cli run oracle --dataset rtoy --data-root d --out p.jsonl
+    """
+    options = parse_options(opts)
+    ds = load_dataset(data_root, dataset, split_by)
+    splits = [s.strip() for s in split.split(",") if s.strip()]
+    try:
+        summary = run(adapter, ds, splits, out, options=options, device=device, batch_size=batch_size, limit=limit,
+                      resume=resume, progress=not quiet, workers=workers)
+    except KeyboardInterrupt:
+        click.echo(f"\nrris-bench: interrupted; the predictions written so far are in "
+                   f"{part_path(out, distributed.world())}: rerun with --resume to continue", err=True)
+        raise
+    if not quiet and distributed.world().rank == 0:
+        click.echo(format_summary(summary))

@@ -1,0 +1,373 @@
+"""Runs an adapter over a split and writes its predictions file (JSON Lines), batch by batch.
+
+Images are decoded in worker threads while the model runs. Records are appended and flushed per batch to
+``<out>.partial``, so a crash or Ctrl-C loses at most one batch, and ``resume=True`` continues from what is
+there; the finished file is renamed onto ``<out>`` with its records in the plan order, so an interrupted and
+resumed run ends byte-identical to an uninterrupted one. Under torchrun every process takes the images
+whose id is its rank modulo the world size, writes ``<out>.part<rank>-of-<size>``, and rank 0 merges the
+parts in the same plan order, so K processes write the file one process writes.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+from tqdm import tqdm
+
+from . import adapters, distributed, masks
+from .adapters import Sample, Target
+from .errors import InputError
+from .files import PathLike, atomic_path
+from .metrics.rle import decode_counts
+from .predictions import info_record, jsonl_line, prediction_record
+from .prefetch import Prefetcher, load_rgb
+from .refer import ReferDataset, sentence_exists
+
+DEFAULT_BATCH_SIZE = 8
+
+
+class AdapterError(InputError):
+    """The adapter misbehaved: raised, or returned a wrong number of predictions, a mask of the wrong size,
+    a score outside [0, 1]. The message names the adapter and the sample; what was written is kept."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One sentence to predict (everything but the pixels)."""
+
+    sent_id: int
+    ref_id: int
+    image_id: int
+    sentence: str
+    raw: str
+    exists: bool
+
+
+def plan(dataset: ReferDataset, splits: Sequence[str], *, group_by_image: bool = False,
+         limit: Optional[int] = None) -> List[Item]:
+    """Every sentence (positives and negatives) of every ref of ``splits``, in dataset order, or grouped by
+    image (in order of first appearance) when the adapter asks; the first ``limit`` of them if given."""
+    items = [Item(s["sent_id"], ref["ref_id"], ref["image_id"], s["sent"], s.get("raw", s["sent"]),
+                  sentence_exists(s))
+             for ref in dataset.refs_in(splits) for s in ref["sentences"]]
+    if group_by_image:
+        first = {}
+        for it in items:
+            first.setdefault(it.image_id, len(first))
+        items.sort(key=lambda it: first[it.image_id])  # stable: sentence order kept within an image
+    return items if limit is None else items[:limit]
+
+
+def part_path(out: Path, world: distributed.World) -> Path:
+    """Where a process appends: ``<out>.partial``, or ``<out>.part<rank>-of-<size>`` under torchrun."""
+    suffix = ".partial" if not world.distributed else f".part{world.rank}-of-{world.size}"
+    return out.with_name(out.name + suffix)
+
+
+def run(adapter_or_name: Union[str, Any], dataset: ReferDataset, split: Union[str, Sequence[str]],
+        out_path: PathLike, *, options: Optional[Dict[str, Any]] = None, device: str = "cpu",
+        batch_size: Optional[int] = None, limit: Optional[int] = None, resume: bool = False,
+        progress: bool = True, workers: int = 2) -> Dict[str, Any]:
+    """Run an adapter (a registry name, ``file.py:Class``, ``module:Class``, or an adapter object) over
+    ``split`` of ``dataset`` and write ``out_path``; return the summary (counts, model / data / overhead
+    seconds). Bad input and adapter failures raise InputError / AdapterError (exit 2 on the command line)."""
+    if limit is not None and limit < 1:
+        raise InputError(f"the limit must be a positive number of samples, not {limit}", field="--limit")
+    if batch_size is not None and batch_size < 1:
+        raise InputError(f"the batch size must be positive, not {batch_size}", field="--batch-size")
+    splits = [split] if isinstance(split, str) else list(split)
+    world = distributed.world()
+    if isinstance(adapter_or_name, str):
+        name, adapter = adapters.create(adapter_or_name)
+    else:
+        adapter = adapter_or_name
+        name = getattr(adapter, "name", "") or type(adapter).__name__
+    items = plan(dataset, splits, group_by_image=bool(getattr(adapter, "group_by_image", False)), limit=limit)
+    job = _Job(name, adapter, dataset, items, Path(out_path),
+               info_record(dataset.name, dataset.split_by, splits, name, dataset.sha256),
+               batch_size or getattr(adapter, "batch_size", None) or DEFAULT_BATCH_SIZE, workers)
+    if not world.distributed:
+        summary = job.predict(items, part_path(job.out, world), resume, world.device(device), options or {},
+                              progress)
+        job.merge([part_path(job.out, world)])
+        return summary
+    with distributed.Group() as group:
+        return _run_distributed(job, world, group, resume, device, options or {}, progress)
+
+
+def _run_distributed(job: "_Job", world: distributed.World, group: distributed.Group, resume: bool, device: str,
+                     options: Dict[str, Any], progress: bool) -> Dict[str, Any]:
+    """Each process predicts its shard; all report; rank 0 merges the parts once every process is done."""
+    mine = world.shard(job.items, key=lambda it: it.image_id)
+    summary: Optional[Dict[str, Any]] = None
+    failure: Optional[str] = None
+    try:
+        summary = job.predict(mine, part_path(job.out, world), resume, world.device(device), options,
+                              progress and world.rank == 0)
+    except Exception as exc:  # every process must reach the gather, or the others wait forever
+        failure, error = str(exc), exc
+    reports = group.all_gather((summary, failure))
+    if failure is not None:
+        raise error
+    failed = [(rank, f) for rank, (_, f) in enumerate(reports) if f is not None]
+    if failed:
+        raise InputError(f"process {failed[0][0]} of {world.size} failed: {failed[0][1]}")
+    if world.rank == 0:
+        job.merge([part_path(job.out, distributed.World(r, world.size, r)) for r in range(world.size)])
+    group.barrier()
+    return _combine([s for s, _ in reports])
+
+
+def _combine(summaries: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """The summary of a torchrun run: counts and seconds summed over processes, wall time the longest."""
+    total = dict(summaries[0])
+    for key in ("predicted", "resumed", "batches", "model_seconds", "data_seconds", "overhead_seconds",
+                "setup_seconds"):
+        total[key] = sum(s[key] for s in summaries)
+    total["wall_seconds"] = max(s["wall_seconds"] for s in summaries)
+    total["samples_per_second"] = total["predicted"] / total["wall_seconds"] if total["wall_seconds"] else 0.0
+    total["processes"] = len(summaries)
+    return total
+
+
+class _Job:
+    """One run's fixed inputs: the adapter, the plan, the output path and the info header."""
+
+    def __init__(self, name: str, adapter: Any, dataset: ReferDataset, items: List[Item], out: Path,
+                 info: Dict[str, Any], batch_size: int, workers: int):
+        self.name, self.adapter, self.dataset, self.items, self.out = name, adapter, dataset, items, out
+        self.info, self.batch_size, self.workers = info, batch_size, workers
+        self.order = {it.sent_id: k for k, it in enumerate(items)}
+        self.with_target = bool(getattr(adapter, "uses_ground_truth", False))
+        self.scored: Optional[bool] = None  # whether predictions carry scores: all or none
+        self._rles: Dict[int, masks.RLE] = {}
+
+    # --- the predict loop --------------------------------------------------------------------------
+    def predict(self, items: List[Item], part: Path, resume: bool, device: str, options: Dict[str, Any],
+                progress: bool) -> Dict[str, Any]:
+        """Predict ``items`` into ``part`` (continuing it when ``resume``); return this process's summary."""
+        done = self._start(part, {it.sent_id for it in items}, resume)
+        todo = [it for it in items if it.sent_id not in done]
+        batches = [todo[k:k + self.batch_size] for k in range(0, len(todo), self.batch_size)]
+        summary = {"adapter": self.name, "dataset": self.dataset.name, "split": self.info["split"],
+                   "out": str(self.out), "samples": len(self.items), "predicted": 0, "resumed": len(done),
+                   "batches": 0, "batch_size": self.batch_size, "processes": 1, "setup_seconds": 0.0,
+                   "model_seconds": 0.0, "data_seconds": 0.0, "overhead_seconds": 0.0, "wall_seconds": 0.0,
+                   "samples_per_second": 0.0}
+        if not todo:
+            return summary
+        start = time.perf_counter()
+        adapters.setup(self.name, self.adapter, device, options)
+        summary["setup_seconds"] = time.perf_counter() - start
+        try:
+            self._loop(batches, part, summary, progress)
+        finally:
+            teardown = getattr(self.adapter, "teardown", None)
+            if teardown is not None:
+                teardown()
+        summary["samples_per_second"] = summary["predicted"] / summary["wall_seconds"]
+        return summary
+
+    def _loop(self, batches: List[List[Item]], part: Path, summary: Dict[str, Any], progress: bool) -> None:
+        bar = tqdm(total=sum(map(len, batches)), unit="sample", desc=self.name, dynamic_ncols=True,
+                   disable=None if progress else True)
+        model = data = 0.0
+        start = time.perf_counter()
+        with open(part, "a", encoding="utf-8") as fh, bar, \
+                Prefetcher(self._load, [[it.image_id for it in b] for b in batches], workers=self.workers) as images:
+            waiting = time.perf_counter()
+            for batch, pixels in zip(batches, images):
+                tick = time.perf_counter()
+                data += tick - waiting
+                samples = [self._sample(it, pixels[it.image_id]) for it in batch]
+                tick = time.perf_counter()
+                predictions = self._call(batch, samples, part, summary)
+                model += time.perf_counter() - tick
+                fh.write("".join(self._record(it, s, p, part, summary)
+                                 for it, s, p in zip(batch, samples, predictions)))
+                fh.flush()
+                summary["predicted"] += len(batch)
+                summary["batches"] += 1
+                bar.update(len(batch))
+                waiting = time.perf_counter()
+        wall = time.perf_counter() - start
+        summary.update(model_seconds=model, data_seconds=data, wall_seconds=wall,
+                       overhead_seconds=max(0.0, wall - model - data))
+
+    def _load(self, image_id: int) -> np.ndarray:
+        image = self.dataset.images[image_id]
+        return load_rgb(self.dataset.image_path(image_id), image["height"], image["width"])
+
+    def _sample(self, it: Item, pixels: np.ndarray) -> Sample:
+        height, width = pixels.shape[:2]
+        target = None
+        if self.with_target:
+            ref = self.dataset.refs[it.ref_id]
+            target = Target(it.exists, self._ref_rle(it.ref_id), list(self.dataset.anns[ref["ann_id"]]["bbox"]))
+        return Sample(pixels, it.image_id, height, width, it.sent_id, it.ref_id, it.sentence, it.raw, target)
+
+    def _ref_rle(self, ref_id: int) -> masks.RLE:
+        if ref_id not in self._rles:
+            self._rles[ref_id] = self.dataset.ref_rle(ref_id)
+        return self._rles[ref_id]
+
+    # --- checking what the adapter returns ---------------------------------------------------------
+    def _fail(self, problem: str, it: Item, part: Path, summary: Dict[str, Any]) -> AdapterError:
+        written = summary["predicted"] + summary["resumed"]
+        return AdapterError(f"adapter {self.name}: {problem}, at sample sent_id {it.sent_id} (image {it.image_id}, "
+                            f"{it.sentence!r}); the {written} predictions written before are kept in {part}: "
+                            f"fix the adapter and rerun with --resume")
+
+    def _call(self, batch: List[Item], samples: List[Sample], part: Path, summary: Dict[str, Any]) -> List[Any]:
+        try:
+            predictions = self.adapter.predict(samples)
+        except Exception as exc:
+            raise self._fail(f"predict() raised {adapters._describe_exception(exc)} on a batch of {len(batch)}",
+                             batch[0], part, summary) from None
+        try:
+            predictions = list(predictions)
+        except TypeError:
+            raise self._fail(f"predict() returned {type(predictions).__name__}, not a list of Prediction",
+                             batch[0], part, summary) from None
+        if len(predictions) != len(batch):
+            raise self._fail(f"predict() returned {len(predictions)} predictions for a batch of {len(batch)}",
+                             batch[0], part, summary)
+        return predictions
+
+    def _record(self, it: Item, sample: Sample, prediction: Any, part: Path, summary: Dict[str, Any]) -> str:
+        if not hasattr(prediction, "mask"):
+            raise self._fail(f"returned {type(prediction).__name__}, not a Prediction", it, part, summary)
+        segmentation = self._segmentation(prediction.mask, sample)
+        if isinstance(segmentation, str):
+            raise self._fail(segmentation, it, part, summary)
+        score = getattr(prediction, "score", None)
+        if score is not None:
+            if isinstance(score, (bool, np.bool_)) or not isinstance(score, (int, float, np.number)) \
+                    or not math.isfinite(float(score)) or not 0.0 <= float(score) <= 1.0:
+                raise self._fail(f"score {score!r} is not a number in [0, 1]", it, part, summary)
+        if self.scored is None:
+            self.scored = score is not None
+        elif self.scored != (score is not None):
+            raise self._fail("gave a score for some samples and not for others (give all or none)", it, part,
+                             summary)
+        return jsonl_line(prediction_record(it.sent_id, it.image_id, segmentation,
+                                            None if score is None else float(score)))
+
+    @staticmethod
+    def _segmentation(mask: Any, sample: Sample) -> Union[None, masks.RLE, str]:
+        """The RLE to write (None for "no target", also for an all-empty mask), or a string saying what is
+        wrong with the mask."""
+        size = (sample.height, sample.width)
+        if mask is None:
+            return None
+        if isinstance(mask, np.ndarray):
+            if mask.shape != size:
+                return (f"mask of shape {mask.shape} for an image of {size[0]}x{size[1]} "
+                        "(masks must be at the image's original size)")
+            if mask.dtype != bool:
+                if mask.dtype.kind not in "iu" or (mask.size and (mask.min() < 0 or mask.max() > 1)):
+                    return f"mask of dtype {mask.dtype} (give a boolean mask: threshold scores or logits first)"
+            return masks.encode(mask) if mask.any() else None
+        if isinstance(mask, dict) and "counts" in mask and "size" in mask:
+            counts = mask["counts"].decode("ascii") if isinstance(mask["counts"], bytes) else mask["counts"]
+            if list(mask["size"]) != list(size) or not isinstance(counts, str):
+                return (f"RLE of size {mask['size']} for an image of {size[0]}x{size[1]} "
+                        "(masks must be at the image's original size)")
+            checked = decode_counts([counts], [size[0] * size[1]])
+            if not checked.valid[0]:
+                return f"malformed RLE ({checked.reason[0]})"
+            return {"size": list(size), "counts": counts} if checked.area[0] else None
+        return f"mask of type {type(mask).__name__} (give a boolean array, a COCO RLE dict or None)"
+
+    # --- the files -------------------------------------------------------------------------------
+    def _start(self, part: Path, mine: set, resume: bool) -> set:
+        """Begin ``part``: empty with its info line, or (``resume``) with the records already written for
+        ``mine`` in ``part`` or a previous ``out``, in plan order. Returns the sent_ids already done."""
+        lines: Dict[int, str] = {}
+        if resume:
+            for source in (self.out, part):
+                if source.is_file():
+                    lines.update(self._read(source, mine))
+        with atomic_path(part) as tmp:
+            tmp.write_text(jsonl_line({"info": self.info}) +
+                           "".join(lines[sid] for sid in sorted(lines, key=self.order.__getitem__)),
+                           encoding="utf-8")
+        if lines and self.scored is None:
+            self.scored = "score" in json.loads(next(iter(lines.values())))
+        return set(lines)
+
+    def _read(self, path: Path, mine: Optional[set]) -> Dict[int, str]:
+        """sent_id -> line of the records in ``path`` (only those in ``mine`` if given), checking that the
+        file was made by this same run. A last line cut short by a crash is dropped."""
+        text = path.read_text(encoding="utf-8")
+        lines = text.splitlines(keepends=True)
+        if lines and not lines[-1].endswith("\n"):
+            lines.pop()
+        if not lines:
+            return {}
+        try:
+            head = json.loads(lines[0])
+        except json.JSONDecodeError:
+            raise InputError("not a predictions file written by rris-bench run (bad first line)", path) from None
+        if not isinstance(head, dict) or head.get("info") != self.info:
+            theirs = head.get("info") if isinstance(head, dict) else None
+            differ = [k for k in self.info if not isinstance(theirs, dict) or theirs.get(k) != self.info[k]]
+            raise InputError(f"made by another run (its {', '.join(differ) or 'info'} differ): delete it or run "
+                             "without --resume", path, field="info")
+        out: Dict[int, str] = {}
+        for n, line in enumerate(lines[1:], 2):
+            try:
+                sent_id = json.loads(line)["sent_id"]
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise InputError("not a prediction record", path, f"line {n}") from None
+            if sent_id not in self.order:
+                raise InputError(f"sent_id {sent_id} is not among this run's samples (another --limit or "
+                                 "split?): delete the file or run without --resume", path, f"line {n}")
+            if mine is None or sent_id in mine:
+                out[sent_id] = line
+        return out
+
+    def merge(self, parts: List[Path]) -> None:
+        """Write ``out`` from the finished parts, records in plan order, and remove the parts. A single part
+        already in plan order is simply renamed."""
+        lines: Dict[int, str] = {}
+        for part in parts:
+            found = self._read(part, None)
+            twice = found.keys() & lines.keys()
+            if twice:
+                raise InputError(f"sent_id {min(twice)} is in two part files", part)
+            lines.update(found)
+        missing = [it.sent_id for it in self.items if it.sent_id not in lines]
+        if missing:
+            raise InputError(f"{len(missing)} samples have no prediction (first: sent_id {missing[0]})", parts[0])
+        if len(parts) == 1 and list(lines) == [it.sent_id for it in self.items]:
+            os.replace(parts[0], self.out)
+            return
+        with atomic_path(self.out) as tmp:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(jsonl_line({"info": self.info}))
+                fh.writelines(lines[it.sent_id] for it in self.items)
+        for part in parts:
+            part.unlink()
+
+
+def format_summary(summary: Dict[str, Any]) -> str:
+    """A few aligned lines for the terminal."""
+    model, data, overhead = summary["model_seconds"], summary["data_seconds"], summary["overhead_seconds"]
+    share = f" ({100.0 * overhead / model:.1f}% of the model's time)" if model > 0 else ""
+    rows: Iterable[Tuple[str, str]] = (
+        ("adapter", summary["adapter"]),
+        ("samples", f"{summary['samples']} ({summary['predicted']} predicted, {summary['resumed']} resumed, "
+                    f"{summary['processes']} process{'es' if summary['processes'] > 1 else ''})"),
+        ("model time", f"{model:.2f} s ({summary['samples_per_second']:.1f} samples/s overall)"),
+        ("data time", f"{data:.2f} s waiting for images"),
+        ("overhead", f"{overhead:.2f} s{share}"),
+        ("written", summary["out"]),
+    )
+    return "\n".join(f"{k:<11} {v}" for k, v in rows)
