@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Dict, Iterable, List
+from typing import Dict, Iterable, List, Optional
 
 import torch
 from torch import nn
 
 from rris_bench.errors import InputError
+from rris_bench.files import PathLike
 
 TEXT_PREFIX = "text_encoder."
 
@@ -47,22 +48,68 @@ def key_problems(model: nn.Module, state: Dict[str, torch.Tensor],
     return problems
 
 
-def load_official(model: nn.Module, path: Path) -> None:
-    """Load a LAVT-RIS checkpoint file with strict key checking.
-
-    LAVT+ has no public checkpoint: loading a LAVT checkpoint into it leaves ``exist_head`` at its
-    initialisation (the only keys allowed to be absent).
-    """
+def read(path: PathLike) -> Dict[str, object]:
+    """A checkpoint file as a dict, read without executing code (argparse.Namespace ``args`` admitted)."""
+    if not Path(path).is_file():
+        raise InputError("checkpoint not found", path)
     with torch.serialization.safe_globals([argparse.Namespace]):
         try:
             checkpoint = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:  # unreadable or not a torch file
             raise InputError(f"cannot read checkpoint ({type(exc).__name__}: {exc})", path) from None
-    if not isinstance(checkpoint, dict):
-        raise InputError("not a LAVT checkpoint: expected a dict with 'model'", path)
-    state = official_state_dict(checkpoint)
+    if not isinstance(checkpoint, dict) or "model" not in checkpoint:
+        raise InputError("not a checkpoint: expected a dict with a 'model' entry", path)
+    return checkpoint
+
+
+def is_official(checkpoint: Dict[str, object]) -> bool:
+    """LAVT-RIS files carry ``args`` (argparse) and no rris-bench ``config``."""
+    return "config" not in checkpoint
+
+
+def load_official(model: nn.Module, path: PathLike) -> None:
+    """Load a LAVT-RIS checkpoint file with strict key checking.
+
+    LAVT+ has no public checkpoint: loading a LAVT checkpoint into it leaves ``exist_head`` at its
+    initialisation (the only keys allowed to be absent).
+    """
+    state = official_state_dict(read(path))
     problems = key_problems(model, state, optional_prefixes=("exist_head.",))
     if problems:
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
         raise InputError("checkpoint does not fit the model: " + "; ".join(problems[:5]) + more, path)
     model.load_state_dict(state, strict=False)
+
+
+def load_for_inference(path: PathLike, plus: bool, preset_name: Optional[str] = None,
+                       bert: Optional[str] = None) -> nn.Module:
+    """The model a checkpoint holds: an ``rris-bench train`` file (config inside) or a LAVT-RIS release
+    (built from ``preset_name``, default swin-b; ``bert`` is a bert-base-uncased folder for the vocabulary)."""
+    from .config import LAVTConfig, preset
+    from .model import LAVT
+
+    checkpoint = read(path)
+    if is_official(checkpoint):
+        overrides = {"text": {"kind": "bert-base-uncased", "path": bert}} if bert else {}
+        model = LAVT(preset(preset_name or "swin-b", plus=plus, **overrides))
+        load_official(model, path)
+        return model
+    config = LAVTConfig.from_dict(checkpoint["config"])
+    if config.existence != plus:
+        raise InputError(f"this is a {config.name} checkpoint: use the {config.name} adapter", path)
+    model = LAVT(config)
+    state = {_strip_module(k): v for k, v in checkpoint["model"].items()}
+    problems = key_problems(model, state)
+    if problems:
+        raise InputError("checkpoint does not fit the model: " + "; ".join(problems[:5]), path)
+    model.load_state_dict(state)
+    return model
+
+
+def save(model: nn.Module, path: PathLike, **extra: object) -> Path:
+    """Write ``{"config", "model", **extra}`` atomically: what ``load_for_inference`` reads back."""
+    from rris_bench.files import atomic_path
+
+    with atomic_path(path) as tmp:
+        torch.save({"config": model.config.to_dict(), "model": model.state_dict(), **extra}, tmp)
+    return Path(path)

@@ -1,0 +1,129 @@
+"""The tiny LAVT / LAVT+ overfit a handful of toy samples; LAVT+ answers a negative with an empty mask."""
+from __future__ import annotations
+
+from typing import List, Tuple
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from rris_bench import masks, toy  # noqa: E402
+from rris_bench.adapters import Sample  # noqa: E402
+from rris_bench.baselines.common.data import load_rgb  # noqa: E402
+from rris_bench.baselines.common.image import image_tensor, mask_tensor  # noqa: E402
+from rris_bench.baselines.common.text import build_tokenizer, build_vocab, encode  # noqa: E402
+from rris_bench.baselines.lavt import checkpoint  # noqa: E402
+from rris_bench.baselines.lavt.adapter import LAVTAdapter, LAVTPlusAdapter  # noqa: E402
+from rris_bench.baselines.lavt.loss import model_loss  # noqa: E402
+from rris_bench.baselines.lavt.model import build  # noqa: E402
+from rris_bench.refer import load_dataset  # noqa: E402
+
+ABSENT_WORD = {c.id: c.name for c in toy.CATEGORIES}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models train fastest on one thread, and far slower with two on a busy 2-core machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory):
+    """Four (ref, positive sentence, negative sentence) triples from a three-image toy world."""
+    root = tmp_path_factory.mktemp("toy")
+    toy.generate(root, n_images={"train": 3})
+    ds = load_dataset(root, "toy")
+    out = []
+    for image_id in sorted(ds.images)[:2]:
+        present = set(ds.image_categories[image_id])
+        absent = next(name for cid, name in sorted(ABSENT_WORD.items()) if cid not in present)
+        for ref in (ds.refs[r] for r in ds.image_refs[image_id][:2]):
+            out.append((ref, ref["sentences"][0]["sent"], f"the {absent}"))
+    return ds, out
+
+
+def _batch(ds, cases, size: int, tokenizer, max_tokens: int, with_negatives: bool):
+    images, targets, sentences, exists = [], [], [], []
+    for ref, pos, neg in cases:
+        image = image_tensor(load_rgb(ds.image_path(ref["image_id"])), size)
+        target = mask_tensor(masks.decode(ds.ref_rle(ref["ref_id"])), size)
+        for sentence, exist in [(pos, True)] + ([(neg, False)] if with_negatives else []):
+            images.append(image)
+            targets.append(target if exist else torch.zeros_like(target))
+            sentences.append(sentence)
+            exists.append(exist)
+    ids, mask = encode(tokenizer, sentences, max_tokens)
+    return torch.stack(images), torch.stack(targets), ids, mask, torch.tensor(exists)
+
+
+def _train(plus: bool, ds, cases, steps: int) -> Tuple[torch.nn.Module, List[float]]:
+    torch.manual_seed(0)
+    vocab = build_vocab([s for _, pos, neg in cases for s in (pos, neg)])
+    model = build("tiny", plus=plus, text={"kind": "tiny", "vocab": vocab})
+    cfg = model.config
+    images, targets, ids, mask, exists = _batch(ds, cases, cfg.img_size, build_tokenizer(cfg.text),
+                                                cfg.max_tokens, with_negatives=plus)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    losses = []
+    model.train()
+    for _ in range(steps):
+        logits, exist = model(images, ids, mask)
+        loss = model_loss(logits, exist, targets, exists)["loss"]
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return model.eval(), losses
+
+
+def _iou(pred: np.ndarray, gt: np.ndarray) -> float:
+    return float((pred & gt).sum() / max((pred | gt).sum(), 1))
+
+
+def _samples(ds, cases, negatives: bool) -> List[Tuple[Sample, np.ndarray, bool]]:
+    out = []
+    for ref, pos, neg in cases:
+        img = ds.images[ref["image_id"]]
+        gt = masks.decode(ds.ref_rle(ref["ref_id"])).astype(bool)
+        for sentence, exist in [(pos, True)] + ([(neg, False)] if negatives else []):
+            sample = Sample(image=load_rgb(ds.image_path(ref["image_id"])), image_id=img["id"], height=img["height"],
+                            width=img["width"], sent_id=0, ref_id=ref["ref_id"], sentence=sentence, raw=sentence)
+            out.append((sample, gt, exist))
+    return out
+
+
+def test_tiny_lavt_overfits_and_always_answers(cases, tmp_path):
+    ds, triples = cases
+    model, losses = _train(False, ds, triples, steps=60)
+    assert losses[-1] < losses[0] / 10
+    path = checkpoint.save(model, tmp_path / "lavt.pt")
+    adapter = LAVTAdapter()
+    adapter.setup("cpu", checkpoint=str(path))
+    samples = _samples(ds, triples, negatives=False)
+    predictions = adapter.predict([s for s, _, _ in samples])
+    for (sample, gt, _), pred in zip(samples, predictions):
+        assert pred.score is None and pred.mask is not None and pred.mask.shape == gt.shape
+        assert _iou(pred.mask, gt) > 0.5, sample.sentence
+
+
+def test_tiny_lavt_plus_answers_negatives_with_empty_masks(cases, tmp_path):
+    ds, triples = cases
+    model, losses = _train(True, ds, triples, steps=80)
+    assert losses[-1] < losses[0] / 10
+    path = checkpoint.save(model, tmp_path / "lavt_plus.pt")
+    with pytest.raises(Exception, match="lavt-plus adapter"):
+        LAVTAdapter().setup("cpu", checkpoint=str(path))
+    adapter = LAVTPlusAdapter()
+    adapter.setup("cpu", checkpoint=str(path))
+    samples = _samples(ds, triples, negatives=True)
+    predictions = adapter.predict([s for s, _, _ in samples])
+    for (sample, gt, exist), pred in zip(samples, predictions):
+        if exist:
+            assert pred.score > 0.5 and _iou(pred.mask, gt) > 0.5, sample.sentence
+        else:
+            assert pred.score < 0.5 and pred.mask is None, sample.sentence
