@@ -78,5 +78,5 @@ def intersections(rles: List[RLE], gt: RLE, rle_areas: Optional[np.ndarray] = No
     """
     if not rles:
         return np.zeros(0, dtype=np.int64)
-    ratio = mask_utils.iou([_as_bytes(r) for r in rles], [_as_bytes(gt)], [1])[:, 0]
+    ratio = mask_utils.iou(rles, [gt], [1])[:, 0]  # pycocotools takes str counts as they are
     return np.rint(ratio * (areas(rles) if rle_areas is None else rle_areas)).astype(np.int64)

@@ -105,21 +105,27 @@ def _info(info: Any, path: Path) -> Optional[Dict[str, Any]]:
 
 
 def _read_json_lines(path: Path, text: str, digest: str) -> PredictionFile:
-    lines = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
-    try:
-        items = json.loads("[" + ",".join(line for _, line in lines) + "]")
+    try:  # one parse of the whole file as a list is the fast way; blank lines or a bad line fall through
+        items = json.loads("[" + text.strip().replace("\n", ",") + "]")
     except json.JSONDecodeError:
-        for n, line in lines:  # find the culprit only on the slow path
-            try:
-                json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"not valid JSON ({exc.msg} at column {exc.colno})", path,
-                                 f"line {n}") from None
-        raise InputError("not valid JSON Lines", path) from None
+        items = _json_lines_slowly(path, text)
     info = None
     if items and isinstance(items[0], dict) and set(items[0]) == {"info"}:
         info = _info(items.pop(0)["info"], path)
     return PredictionFile(path, info, items, digest)
+
+
+def _json_lines_slowly(path: Path, text: str) -> List[Any]:
+    """Line by line, skipping blank lines, naming the first line that is not JSON."""
+    items = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            items.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not valid JSON ({exc.msg} at column {exc.colno})", path, f"line {n}") from None
+    return items
 
 
 # --- validation ------------------------------------------------------------------------------------

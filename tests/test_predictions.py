@@ -144,3 +144,13 @@ def test_malformed_files_exit_2_with_a_message(tmp_path, capsys, text, message):
     code, out, err = run_cli(["evaluate", str(path), "--data-root", str(tmp_path), "--dataset", "rtoy",
                               "--split", "val"], capsys)
     assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_json_lines_with_blank_lines_and_crlf(tmp_path):
+    ds, preds = hand_case(tmp_path)
+    path = write_predictions(tmp_path / "p.jsonl", ds, preds)
+    lines = path.read_text().splitlines()
+    path.write_text("\r\n".join(lines[:3] + ["", "  "] + lines[3:]) + "\r\n\n")
+    f = read_predictions(path)
+    assert f.info is not None and len(f.records) == 10
+    assert validate(f, ds, ["val"]).sent_ids[0] == 11
