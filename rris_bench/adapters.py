@@ -91,6 +91,7 @@ BUILTIN_ADAPTERS: Dict[str, str] = {
     "empty": "rris_bench.baselines.trivial:EmptyAdapter",
     "oracle": "rris_bench.baselines.trivial:OracleAdapter",
     "gt-box": "rris_bench.baselines.trivial:GtBoxAdapter",
+    "refsegformer": "rris_bench.baselines.refsegformer.adapter:RefSegformerAdapter",
     "lavt": "rris_bench.baselines.lavt.adapter:LAVTAdapter",
     "lavt-plus": "rris_bench.baselines.lavt.adapter:LAVTPlusAdapter",
 }

@@ -6,7 +6,7 @@ samples one process would.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -34,7 +34,7 @@ class ReferTrainDataset(torch.utils.data.Dataset):
     float, ``ref_id``, ``sent_id``. Resized images and masks are cached in memory (``cache=True``)."""
 
     def __init__(self, dataset: ReferDataset, splits: Sequence[str], size: int, tokenizer, max_tokens: int,
-                 seed: int = 0, cache: bool = True):
+                 seed: int = 0, cache: bool = True, positive_fraction: Optional[float] = None):
         self.dataset, self.size, self.tokenizer, self.max_tokens, self.seed = dataset, size, tokenizer, max_tokens, seed
         self.refs: List[Dict[str, Any]] = [r for r in dataset.refs_in(splits) if r["sentences"]]
         if not self.refs:
@@ -43,6 +43,7 @@ class ReferTrainDataset(torch.utils.data.Dataset):
         self._images: Dict[int, torch.Tensor] = {}
         self._masks: Dict[int, torch.Tensor] = {}
         self.cache = cache
+        self.positive_fraction = positive_fraction
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -66,10 +67,20 @@ class ReferTrainDataset(torch.utils.data.Dataset):
             self._masks[ref_id] = m
         return m
 
+    def _choose(self, sentences: List[Dict[str, Any]], rng: np.random.Generator) -> Dict[str, Any]:
+        """Uniform over the ref's sentences (official), or a positive with probability ``positive_fraction``."""
+        if self.positive_fraction is not None:
+            pos = [s for s in sentences if sentence_exists(s)]
+            neg = [s for s in sentences if not sentence_exists(s)]
+            if pos and neg:
+                group = pos if rng.random() < self.positive_fraction else neg
+                return group[int(rng.integers(len(group)))]
+        return sentences[int(rng.integers(len(sentences)))]
+
     def __getitem__(self, index: int) -> Dict[str, Any]:
         ref = self.refs[index]
         rng = np.random.default_rng([self.seed, self.epoch, index])
-        sent = ref["sentences"][int(rng.integers(len(ref["sentences"])))]
+        sent = self._choose(ref["sentences"], rng)
         exists = sentence_exists(sent)
         ids, mask = encode(self.tokenizer, [sent.get("raw") or sent.get("sent", "")], self.max_tokens)
         target = self._mask(ref["ref_id"]) if exists else torch.zeros(self.size, self.size, dtype=torch.long)

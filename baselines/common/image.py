@@ -28,3 +28,12 @@ def mask_tensor(mask: np.ndarray, size: int) -> torch.Tensor:
 def to_original(prob: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """(B, S, S) foreground probabilities -> (B, height, width), bilinear as the official evaluation."""
     return F.interpolate(prob[:, None], size=(height, width), mode="bilinear", align_corners=False)[:, 0]
+
+
+def decide(prob: torch.Tensor, exist: float, height: int, width: int, threshold: float = 0.5):
+    """The answer for one sample: None ("no target") when the existence probability is below ``threshold``
+    or no pixel passes 0.5 after resizing ``prob`` (S, S) to (height, width); else the boolean mask."""
+    if exist < threshold:
+        return None
+    binary = (to_original(prob[None], height, width)[0] > 0.5).numpy()
+    return binary if binary.any() else None

@@ -82,9 +82,12 @@ class RefSegformer(nn.Module):
         mask = F.interpolate(mask, size=img.shape[-2:], mode="bilinear", align_corners=True)
         return mask, exist
 
-    def forward(self, img: torch.Tensor, token_ids: torch.Tensor, attention_mask: torch.Tensor
-                ) -> Tuple[List[torch.Tensor], torch.Tensor]:
+    def forward(self, img: torch.Tensor, token_ids: torch.Tensor, attention_mask: torch.Tensor, raw: bool = False):
+        """Official output ``([mask logits (B,2,H,W)], exist probability (B,1))``; ``raw=True`` gives
+        ``(mask logits, existence logit (B,))`` for training (through DDP's forward)."""
         mask, exist = self.logits(img, token_ids, attention_mask)
+        if raw:
+            return mask, exist
         return [mask], torch.sigmoid(exist).unsqueeze(1)
 
 

@@ -1,0 +1,145 @@
+"""Training RefSegformer with the shared loop: the official loss and optimiser groups, and the toy demo.
+
+Loss (official ``loss_with_exist``): CE over positives' pixels + 0.4 x CE of negatives against an empty
+target + 1.0 x BCE of the existence probability. Each term is normalised by the global (all-process) count
+of its samples, so N processes equal one process with the same global batch.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rris_bench.errors import InputError
+from rris_bench.refer import ReferDataset, load_dataset
+
+from ..common.text import build_tokenizer, build_vocab
+from ..common.training import Task, TrainConfig, train
+from .checkpoint import load_swin_pretrained
+from .config import RefSegformerConfig, preset
+from .model import RefSegformer
+
+NEG_WEIGHT = 0.4
+EXIST_WEIGHT = 1.0
+
+
+class RefSegformerTask(Task):
+    name = "refsegformer"
+
+    def __init__(self, config: RefSegformerConfig, pretrained_text: bool = False, swin: Optional[Path] = None):
+        self.config = config
+        self.pretrained_text = pretrained_text
+        self.swin = swin
+        self._tok = None
+
+    def build_model(self) -> nn.Module:
+        """The model, with BERT weights from the text spec's folder and Swin weights from ``swin`` if given."""
+        model = RefSegformer(self.config, pretrained_text=self.pretrained_text)
+        if self.swin is not None:
+            load_swin_pretrained(model, self.swin)
+        return model
+
+    def config_dict(self) -> Dict[str, Any]:
+        return self.config.to_dict()
+
+    @property
+    def img_size(self) -> int:
+        return self.config.img_size
+
+    @property
+    def max_tokens(self) -> int:
+        return self.config.max_tokens
+
+    def tokenizer(self):
+        if self._tok is None:
+            self._tok = build_tokenizer(self.config.text)
+        return self._tok
+
+    def param_groups(self, model: nn.Module, weight_decay: float) -> List[Dict[str, Any]]:
+        """The official groups: Swin norms / position tables without decay, the rest of the image encoder,
+        the segmentation head, and BERT layers 0..text_train_layers-1 (the embeddings and the other layers
+        are not optimised), or the whole text encoder when ``text_train_layers`` is None."""
+        no_decay, decay = [], []
+        for name, p in model.image_encoder.named_parameters():
+            skip = "norm" in name or "absolute_pos_embed" in name or "relative_position_bias_table" in name
+            (no_decay if skip else decay).append(p)
+        text = model.text_encoder
+        n = self.config.text_train_layers
+        text_params = list(text.parameters()) if n is None else \
+            [p for layer in text.encoder.layer[:n] for p in layer.parameters()]
+        return [{"params": no_decay, "weight_decay": 0.0}, {"params": decay},
+                {"params": [p for p in model.segmentation.parameters() if p.requires_grad]},
+                {"params": [p for p in text_params if p.requires_grad]}]
+
+    def loss(self, model: nn.Module, batch: Dict[str, torch.Tensor], counts: Dict[str, float]
+             ) -> Tuple[torch.Tensor, Dict[str, float]]:
+        logits, exist_logit = model(batch["image"], batch["ids"], batch["mask"], raw=True)
+        return refsegformer_loss(logits, exist_logit, batch["target"], batch["exist"], counts)
+
+    def predict(self, model: nn.Module, images, ids, mask):
+        logits, exist_logit = model.logits(images, ids, mask)
+        return logits.softmax(1)[:, 1], torch.sigmoid(exist_logit)
+
+
+def refsegformer_loss(logits: torch.Tensor, exist_logit: torch.Tensor, target: torch.Tensor, exist: torch.Tensor,
+                      counts: Dict[str, float]) -> Tuple[torch.Tensor, Dict[str, float]]:
+    """Sum of per-sample pixel-mean CE over positives / global positives + 0.4 x the same over negatives +
+    per-sample BCE (of the sigmoid probability, as the official code) / global samples."""
+    ce = F.cross_entropy(logits, target, reduction="none").flatten(1).mean(1)
+    pos = exist > 0.5
+    loss_pos = ce[pos].sum() / counts["positives"] if counts["positives"] else ce.sum() * 0
+    loss_neg = ce[~pos].sum() / counts["negatives"] if counts["negatives"] else ce.sum() * 0
+    prob = torch.sigmoid(exist_logit)
+    bce = F.binary_cross_entropy(prob, exist.to(prob.dtype), reduction="sum") / counts["samples"]
+    loss = loss_pos + NEG_WEIGHT * loss_neg + EXIST_WEIGHT * bce
+    return loss, {"ce_pos": float(loss_pos.detach()), "ce_neg": float(loss_neg.detach()), "bce_exist": float(bce.detach())}
+
+
+def tiny_config(dataset: ReferDataset, text: str = "tiny", **overrides: Any) -> RefSegformerConfig:
+    """The ``tiny`` preset with a word vocabulary built from ``dataset``'s sentences (``text="tiny"``), or
+    the bundled MiniLM (``text="minilm"``)."""
+    if text == "minilm":
+        spec: Dict[str, Any] = {"kind": "minilm"}
+    else:
+        spec = {**preset("tiny").text, "vocab": build_vocab(s.get("raw") or s.get("sent", "")
+                                                          for ref in dataset.refs_in() for s in ref["sentences"])}
+    return preset("tiny", text=spec, **overrides)
+
+
+def make_task(dataset: ReferDataset, preset_name: Optional[str] = None, text: Optional[str] = None,
+              bert: Optional[str] = None, swin: Optional[str] = None) -> RefSegformerTask:
+    """The trainable-model factory of ``rris-bench train refsegformer`` (see common.registry).
+
+    ``preset_name`` defaults to swin-b; ``text``: tiny (vocabulary from ``dataset``), minilm or
+    bert-base-uncased; ``bert``: a local bert-base-uncased folder (its weights initialise the text encoder);
+    ``swin``: an official Swin ImageNet ``.pth`` for the image encoder.
+    """
+    name = preset_name or "swin-b"
+    if text == "tiny" or (text is None and name == "tiny"):
+        if bert:
+            raise InputError("--bert does not apply to the word-level tiny text encoder", field="--bert")
+        cfg = tiny_config(dataset) if name == "tiny" else preset(name, text=tiny_config(dataset).text)
+        return RefSegformerTask(cfg, swin=Path(swin) if swin else None)
+    spec = {"kind": text or "bert-base-uncased"}
+    if bert:
+        spec = {"kind": "bert-base-uncased", "path": str(bert)}
+    cfg = preset(name, text=spec)
+    return RefSegformerTask(cfg, pretrained_text=bool(bert) or spec["kind"] == "minilm",
+                            swin=Path(swin) if swin else None)
+
+
+DEMO_TRAIN = TrainConfig(epochs=12, batch_size=8, lr=1e-3, weight_decay=0.01, val_split=None)
+
+
+def train_demo(data_root, dataset: str, out_dir, *, seed: int = 0, progress: bool = True,
+               epochs: Optional[int] = None, text: str = "tiny") -> Path:
+    """Train the ``tiny`` preset on a (toy) dataset on the CPU for a fixed number of epochs (about a minute on
+    the toy world) and return the checkpoint path (``<out_dir>/last.pth``, loadable by the adapter)."""
+    data = load_dataset(data_root, dataset)
+    cfg = replace(DEMO_TRAIN, seed=seed, progress=progress, epochs=epochs or DEMO_TRAIN.epochs)
+    task = RefSegformerTask(tiny_config(data, text=text), pretrained_text=text == "minilm")
+    return train(task, data, Path(out_dir), cfg)
