@@ -149,11 +149,12 @@ def find(spec: str) -> AdapterEntry:
 
 
 def load_class(entry: AdapterEntry) -> Any:
-    """Import the class (or factory) an entry points at; import problems become one-line InputErrors."""
+    """Import what an entry points at; import problems become one-line InputErrors."""
     where, _, attr = entry.target.rpartition(":")
     module = _load_file(Path(where)) if entry.origin == "file" else _import(where, entry)
     if not hasattr(module, attr):
-        candidates = [n for n, v in vars(module).items() if inspect.isclass(v) and hasattr(v, "predict")]
+        candidates = [n for n, v in vars(module).items()
+                      if inspect.isclass(v) and hasattr(v, "predict") and v.__module__ == module.__name__]
         close = difflib.get_close_matches(attr, candidates, n=3, cutoff=0.5)
         hint = f"; did you mean {' or '.join(close)}?" if close else \
             (f"; adapters there: {', '.join(sorted(candidates))}" if candidates else "")
@@ -225,14 +226,15 @@ def describe_all() -> List[Tuple[AdapterEntry, str]]:
 def create(spec: str) -> Tuple[str, Any]:
     """(name, instance) of the adapter ``spec`` names: a registry name, file.py:Class or module:Class."""
     entry = find(spec)
-    factory = load_class(entry)
+    cls = load_class(entry)
+    if not inspect.isclass(cls) or not callable(getattr(cls, "predict", None)):
+        raise InputError(f"{entry.target} is not an adapter (a class with a predict(batch) method)",
+                         field="ADAPTER")
     try:
-        adapter = factory()
+        adapter = cls()
     except Exception as exc:
         raise InputError(f"creating adapter {entry.name} failed: {_describe_exception(exc)}",
                          field="ADAPTER") from None
-    if not callable(getattr(adapter, "predict", None)):
-        raise InputError(f"{entry.target} is not an adapter: it has no predict(batch) method", field="ADAPTER")
     if entry.origin in ("file", "module"):
         return getattr(adapter, "name", "") or type(adapter).__name__, adapter
     return entry.name, adapter
