@@ -7,9 +7,9 @@ ground-truth polygon jittered; negatives: random polygons), 10% of them empty, a
     python benchmarks/bench_evaluate.py                 # full scale
     python benchmarks/bench_evaluate.py --predictions 13000 --dense-limit 2000   # a quick look
 
-Prints: the engine's end-to-end time (best of three runs; also with the forked second half switched off) (load dataset + read/parse + validate + statistics + every metric), its
-peak memory (measured in a fresh child process), the dense evaluator's time for the same numbers, and the
-ratio. The dense evaluator decodes every mask with pycocotools and computes I, U, A with numpy; both feed the
+Prints: the engine's end-to-end time (load dataset + read/parse + validate + statistics + every metric;
+best of three runs, and again with the forked second half switched off), its peak memory (measured in a
+fresh child process), the dense evaluator's time for the same numbers, and the ratio. The dense evaluator decodes every mask with pycocotools and computes I, U, A with numpy; both feed the
 same aggregation, and the benchmark checks that the metrics agree.
 """
 from __future__ import annotations

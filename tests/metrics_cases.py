@@ -101,7 +101,8 @@ def dense_gt(dataset, ref) -> np.ndarray:
     if isinstance(seg, list):
         rle = mu.merge(mu.frPyObjects(seg, image["height"], image["width"]))
     else:
-        rle = {"size": seg["size"], "counts": seg["counts"].encode() if isinstance(seg["counts"], str) else seg["counts"]}
+        counts = seg["counts"]
+        rle = {"size": seg["size"], "counts": counts.encode() if isinstance(counts, str) else counts}
     return mu.decode(rle).astype(bool)
 
 

@@ -89,7 +89,8 @@ def _many_refs(tmp_path, n_refs, rng):
     refs, gts, preds, sid = [], {}, {}, 1
     for r in range(1, n_refs + 1):
         gts[r] = box(2, 8, 2, 8, 10, 14)
-        sents = [sentence(sid, "a"), sentence(sid + 1, "b"), sentence(sid + 2, "c", False), sentence(sid + 3, "d", False)]
+        sents = [sentence(sid, "a"), sentence(sid + 1, "b"),
+                 sentence(sid + 2, "c", False), sentence(sid + 3, "d", False)]
         for k, s in enumerate(sents):
             if k < 2:
                 e = int(rng.integers(0, 5))

@@ -20,7 +20,8 @@ def in_halves(job: Callable[[int, int], Any], n_rows: int, merge: Callable[[Any,
     ``n_rows // 2``. ``job`` must only read shared state and return something picklable. ``work`` (default
     ``n_rows``) is compared with MIN_ROWS to decide whether forking pays."""
     k = n_rows // 2 if split_at is None else split_at
-    if (n_rows if work is None else work) < MIN_ROWS or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2 or k in (0, n_rows):
+    small = (n_rows if work is None else work) < MIN_ROWS
+    if small or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2 or k in (0, n_rows):
         return job(0, n_rows)
     read_end, write_end = os.pipe()
     pid = os.fork()

@@ -2,8 +2,8 @@
 
 This is what the official R-RIS evaluation does to the ground truth (``torchvision.transforms.functional.
 resize(PIL mask, (480, 480), NEAREST)``, i.e. Pillow's nearest resize): target pixel (r, c) takes source pixel
-(floor((r + 0.5) * H / side), floor((c + 0.5) * W / side)) (summed as Pillow sums it). The same mapping is applied to predictions,
-which the official code makes at 480 x 480 in the first place.
+(floor((r + 0.5) * H / side), floor((c + 0.5) * W / side)), summed as Pillow sums it. The same mapping is
+applied to predictions, which the official code makes at 480 x 480 in the first place.
 """
 from __future__ import annotations
 
