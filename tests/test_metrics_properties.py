@@ -123,3 +123,17 @@ def test_counts_decoder_in_bulk_equals_one_by_one(seed, n):
     for i, (c, p) in enumerate(zip(strings, pixels)):
         alone = decode_counts([c], [p])
         assert (bulk.valid[i], bulk.reason[i], bulk.area[i]) == (alone.valid[0], alone.reason[0], alone.area[0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2 ** 16), side=st.sampled_from([7, 50, 480, 1000]))
+def test_resize_from_runs_is_pillows_nearest(seed, side):
+    from metrics_cases import pil_resize
+    from rris_bench.metrics.resize import column_prefix, resize_nearest, resized_area_and_overlap
+    rng = np.random.default_rng(seed)
+    h, w = (int(v) for v in rng.integers(1, 700, 2))
+    mask, gt = rng.random((h, w)) < rng.random(), rng.random((h, w)) < rng.random()
+    expected, expected_gt = pil_resize(mask, side), pil_resize(gt, side)
+    assert (resize_nearest(masks.encode(mask), side) == expected).all()
+    area, overlap = resized_area_and_overlap(masks.encode(mask), side, column_prefix(expected_gt))
+    assert (area, overlap) == (expected.sum(), (expected & expected_gt).sum())

@@ -22,8 +22,11 @@ def source_index(side: int, size: int) -> np.ndarray:
     return np.minimum(np.floor(np.cumsum(steps)).astype(np.int64), size - 1)
 
 
-def resize_nearest(rle: masks.RLE, side: int) -> np.ndarray:
-    """Boolean (side, side) mask of ``rle`` resized with Pillow's NEAREST rule."""
+def resized_pieces(rle: masks.RLE, side: int):
+    """The resized mask as vertical pieces: target column, first row, end row (arrays, one per piece).
+
+    Pieces never overlap (each target column samples one source column, whose runs are disjoint).
+    """
     height, width = int(rle["size"][0]), int(rle["size"][1])
     runs = runs_of(rle["counts"] if isinstance(rle["counts"], str) else rle["counts"].decode("ascii"))
     bounds = np.cumsum(runs)
@@ -44,7 +47,26 @@ def resize_nearest(rle: masks.RLE, side: int) -> np.ndarray:
     t_lo, t_hi, c_lo, c_hi = t_lo[take], t_hi[take], c_lo[take], c_hi[take]
     reps = c_hi - c_lo  # a source column may feed several target columns (upsampling)
     tcol = np.repeat(c_lo, reps) + (np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps))
-    delta = np.zeros(side * side + 1, dtype=np.int32)
-    np.add.at(delta, tcol * side + np.repeat(t_lo, reps), 1)
-    np.add.at(delta, tcol * side + np.repeat(t_hi, reps), -1)
+    return tcol, np.repeat(t_lo, reps), np.repeat(t_hi, reps)
+
+
+def resize_nearest(rle: masks.RLE, side: int) -> np.ndarray:
+    """Boolean (side, side) mask of ``rle`` resized with Pillow's NEAREST rule."""
+    tcol, lo, hi = resized_pieces(rle, side)
+    delta = np.bincount(tcol * side + lo, minlength=side * side + 1) - \
+        np.bincount(tcol * side + hi, minlength=side * side + 1)
     return (np.cumsum(delta[:-1]) > 0).reshape(side, side).T  # column-major flat -> (row, col)
+
+
+def column_prefix(mask: np.ndarray) -> np.ndarray:
+    """(side cols, side + 1): entry [c, r] counts the foreground pixels of column c above row r."""
+    out = np.zeros((mask.shape[1], mask.shape[0] + 1), dtype=np.int64)
+    np.cumsum(mask.T, axis=1, out=out[:, 1:])
+    return out
+
+
+def resized_area_and_overlap(rle: masks.RLE, side: int, gt_prefix: np.ndarray):
+    """Area of ``rle`` resized to side x side, and its overlap with the resized ground truth whose
+    ``column_prefix`` is given, from the pieces alone (no side x side array per prediction)."""
+    tcol, lo, hi = resized_pieces(rle, side)
+    return int((hi - lo).sum()), int((gt_prefix[tcol, hi] - gt_prefix[tcol, lo]).sum())

@@ -15,7 +15,7 @@ from .. import masks
 from ..refer import ReferDataset, sentence_exists
 from .groundtruth import ground_truth
 from .halves import in_halves
-from .resize import resize_nearest
+from .resize import column_prefix, resize_nearest, resized_area_and_overlap
 
 if TYPE_CHECKING:  # predictions imports metrics.rle; a runtime import here would be circular
     from ..predictions import ValidPredictions
@@ -120,18 +120,14 @@ def _resized(preds: "ValidPredictions", gt_rles: List[masks.RLE], ref_of_row: np
              side: int):
     n = len(ref_of_row)
     inter, area, gt_area = (np.zeros(n, dtype=np.int64) for _ in range(3))
-    gt_cache: Dict[int, np.ndarray] = {}
+    current, prefix = -1, np.zeros((side, side + 1), dtype=np.int64)
     for i in range(n):
         j = int(ref_of_row[i])
-        if j not in gt_cache:
-            gt_cache = {j: resize_nearest(gt_rles[j], side)}  # rows of a ref are adjacent: keep one
-        g = gt_cache[j]
-        gt_area[i] = int(g.sum())
+        if j != current:  # rows of a ref are adjacent: one resized ground truth at a time
+            current, prefix = j, column_prefix(resize_nearest(gt_rles[j], side))
+        gt_area[i] = int(prefix[:, -1].sum())
         seg = preds.segmentations[i]
-        if seg is None:
-            continue
-        p = resize_nearest(seg, side)
-        area[i] = int(p.sum())
-        if exists[i]:
-            inter[i] = int(np.count_nonzero(p & g))
+        if seg is not None:
+            area[i], overlap = resized_area_and_overlap(seg, side, prefix)
+            inter[i] = overlap if exists[i] else 0
     return inter, area, gt_area
