@@ -22,12 +22,16 @@ VERIFIED = UNVERIFIED
 SWAP_COLOURS = ("white", "black", "red", "blue", "green", "yellow", "orange", "pink", "purple", "brown", "gray")
 
 
+_BY_FIRST: dict = {}
+for _phrase in sorted(RELATION_OPPOSITES, key=len, reverse=True):
+    _BY_FIRST.setdefault(_phrase[0], []).append(_phrase)
+
+
 def _relation_edits(tokens) -> list:
     """(start, end, opposite phrase) of every relation phrase with an opposite, longest match first."""
     edits, i = [], 0
-    longest = sorted(RELATION_OPPOSITES, key=len, reverse=True)
     while i < len(tokens):
-        for phrase in longest:
+        for phrase in _BY_FIRST.get(tokens[i], ()):
             if tuple(tokens[i:i + len(phrase)]) == phrase:
                 edits.append((i, i + len(phrase), RELATION_OPPOSITES[phrase]))
                 i += len(phrase)

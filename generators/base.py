@@ -7,8 +7,9 @@ All randomness comes from ``rng`` (seeded per ref), so a ref's negatives never d
 from __future__ import annotations
 
 import random
+from math import gcd
 from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Sequence, Set, Tuple
 
 from .lexicon import Lexicon
 from .parse import Parse
@@ -60,12 +61,22 @@ class Candidate:
         return " ".join(self.tokens)
 
 
-def absent_noun(ctx: Context, rng: random.Random, plural: bool = False,
-                avoid: FrozenSet[int] = frozenset()) -> Optional[Tuple[int, str]]:
+def random_order(rng: random.Random, items: Sequence) -> Iterator:
+    """Each item once, in an order that starts at a random item and steps by a random stride coprime with
+    the length (cheaper than a shuffle: strategies usually take the first item)."""
+    n = len(items)
+    if n == 0:
+        return
+    start, step = rng.randrange(n), rng.randrange(1, n + 1) if n > 1 else 1
+    while gcd(step, n) != 1:
+        step += 1
+    for k in range(n):
+        yield items[(start + k * step) % n]
+
+
+def absent_noun(ctx: Context, rng: random.Random, plural: bool = False) -> Optional[Tuple[int, str]]:
     """A random absent category and the noun for it, checked: every category the noun names is absent."""
-    options = [c for c in ctx.absent if c not in avoid]
-    rng.shuffle(options)
-    for cid in options:
+    for cid in random_order(rng, ctx.absent):
         noun = ctx.lexicon.noun(cid, plural)
         entry = ctx.lexicon.lookup(noun.split())
         named = entry.category_ids if entry is not None else frozenset({cid})

@@ -56,6 +56,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     for name, r in rows.items():
         print(f"| {name} | {r['expressions']} | {r['target_found']:.1f} | {r['generic_target']:.1f} | "
               f"{r['refs_agreeing']:.1f} | {r['parser']} |")
+    n = sum(r["expressions"] for r in rows.values())
+    found = sum(r["expressions"] * r["target_found"] for r in rows.values()) / max(n, 1)
+    generic = sum(r["expressions"] * r["generic_target"] for r in rows.values()) / max(n, 1)
+    print(f"| all | {n} | {found:.1f} | {generic:.1f} | | |")
 
 
 if __name__ == "__main__":

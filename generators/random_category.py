@@ -4,14 +4,14 @@ from __future__ import annotations
 import random
 from typing import Optional
 
-from .base import CATEGORY_ABSENT, Candidate, Context, shuffled
+from .base import CATEGORY_ABSENT, Candidate, Context, random_order
 
 NAME = "random_category"
 VERIFIED = CATEGORY_ABSENT
 
 
 def generate(ctx: Context, rng: random.Random) -> Optional[Candidate]:
-    for cid in shuffled(rng, ctx.absent):
+    for cid in random_order(rng, ctx.absent):
         noun = ctx.lexicon.noun(cid)
         entry = ctx.lexicon.lookup(noun.split())
         named = entry.category_ids if entry is not None else frozenset({cid})

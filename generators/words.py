@@ -25,7 +25,7 @@ SIZES: Tuple[str, ...] = (
 POSITIONS: Tuple[str, ...] = (
     "left", "right", "top", "bottom", "middle", "center", "centre", "front", "back", "upper", "lower",
     "far", "farthest", "furthest", "closest", "nearest", "leftmost", "rightmost", "topmost",
-    "foreground", "background",
+    "foreground", "background", "highest", "lowest",
 )
 ATTRIBUTE_KIND: Dict[str, str] = {
     **{w: "colour" for w in COLOURS}, **{w: "size" for w in SIZES}, **{w: "position" for w in POSITIONS},
@@ -38,7 +38,7 @@ OPPOSITES: Dict[str, Tuple[str, ...]] = {
     "top": ("bottom",), "bottom": ("top",), "upper": ("lower",), "lower": ("upper",), "topmost": ("bottom",),
     "front": ("back",), "back": ("front",), "foreground": ("background",), "background": ("foreground",),
     "far": ("near",), "farthest": ("closest",), "furthest": ("closest",), "closest": ("farthest",),
-    "nearest": ("farthest",),
+    "nearest": ("farthest",), "highest": ("lowest",), "lowest": ("highest",),
     "big": ("small",), "bigger": ("smaller",), "biggest": ("smallest",), "large": ("small",),
     "larger": ("smaller",), "largest": ("smallest",), "small": ("big",), "smaller": ("bigger",),
     "smallest": ("biggest",), "little": ("big",), "tiny": ("huge",), "huge": ("tiny",),
@@ -57,6 +57,7 @@ RELATION_OPPOSITES: Dict[Tuple[str, ...], Tuple[str, ...]] = {tuple(a.split()): 
 BOX_AXIS: Dict[str, Tuple[str, int]] = {
     "left": ("x", -1), "leftmost": ("x", -1), "right": ("x", 1), "rightmost": ("x", 1),
     "top": ("y", -1), "upper": ("y", -1), "topmost": ("y", -1), "bottom": ("y", 1), "lower": ("y", 1),
+    "highest": ("y", -1), "lowest": ("y", 1),
 }
 
 # Relation phrases (longest first when matched); the noun after one is a relation object.

@@ -13,21 +13,23 @@ file order. Same inputs and seed give byte-identical files.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
+import pickle
 import random
 import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, BinaryIO, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from tqdm import tqdm
 
 from . import __version__
 from .errors import InputError
-from .files import PathLike, sha256_bytes
-from .refer import ReferDataset, load_dataset, refs_pickle_bytes, robust_name, sentence_exists
+from .files import PathLike, sha256_file
+from .refer import ReferDataset, load_dataset, robust_name, sentence_exists
 from .generators import STRATEGIES
 from .generators.base import CATEGORY_ABSENT, Candidate, Context, PoolSentence, Positive
 from .generators.lexicon import Lexicon
@@ -36,6 +38,7 @@ from .generators.parse import Parse, make_parser
 DEFAULT_WEIGHTS: Dict[str, float] = {name: 1.0 for name in STRATEGIES}
 TRIES = 4  # calls of one strategy for one slot before it counts as unable (a fallback follows)
 MANIFEST = "manifest.json"
+REFS_PICKLE_PROTOCOL = 2  # as rris_bench.refer writes: both the Python 2 and the Python 3 refer API read it
 FORMATS = ("refer", "grefcoco")
 
 
@@ -86,10 +89,6 @@ def slot_plan(weights: Mapping[str, float], n: int, rng: random.Random) -> List[
     return plan
 
 
-def _tokens(sent: Mapping[str, Any]) -> Tuple[str, ...]:
-    return tuple(str(sent["sent"]).split())
-
-
 def _ref_category(ds: ReferDataset, ref: Mapping[str, Any]) -> int:
     return int(ref.get("category_id", ds.anns[ref["ann_id"]]["category_id"]))
 
@@ -103,26 +102,28 @@ class _Builder:
         self.parser = make_parser(self.lexicon, parser_name, n_process=n_process)
         self.category_ids = sorted(ds.categories)
 
-    def parse_all(self, refs: Sequence[Mapping[str, Any]]) -> Dict[Tuple[str, ...], Parse]:
-        distinct = sorted({_tokens(s) for ref in refs for s in ref["sentences"]})
-        return dict(zip(distinct, self.parser.parse_many(distinct)))
+    def parse_all(self, refs: Sequence[Mapping[str, Any]]) -> Dict[str, Parse]:
+        """sent string -> its parse; each distinct expression is parsed once."""
+        distinct = sorted({str(s["sent"]) for ref in refs for s in ref["sentences"]})
+        return dict(zip(distinct, self.parser.parse_many([s.split() for s in distinct])))
 
     def pools(self, refs: Sequence[Mapping[str, Any]], parses) -> Dict[str, List[PoolSentence]]:
         out: Dict[str, List[PoolSentence]] = {}
         for ref in refs:
             cat = _ref_category(self.ds, ref)
             for s in ref["sentences"]:
-                tokens = _tokens(s)
-                named = frozenset({cat}) | frozenset().union(*(m.category_ids for m in parses[tokens].mentions))
+                parse = parses[str(s["sent"])]
+                named = frozenset({cat}).union(*(m.category_ids for m in parse.mentions))
                 out.setdefault(ref["split"], []).append(PoolSentence(
-                    s["sent_id"], str(s.get("raw", s["sent"])), " ".join(tokens), ref["image_id"], named))
+                    s["sent_id"], str(s.get("raw", s["sent"])), " ".join(parse.tokens), ref["image_id"], named))
         return out
 
     def context(self, ref: Mapping[str, Any], parses, pool: Sequence[PoolSentence]) -> Context:
         present = frozenset(self.ds.image_categories.get(ref["image_id"], ()))
         image = self.ds.images[ref["image_id"]]
         ann = self.ds.anns[ref["ann_id"]]
-        positives = [Positive(s["sent_id"], " ".join(_tokens(s)), parses[_tokens(s)]) for s in ref["sentences"]]
+        positives = [Positive(s["sent_id"], " ".join(p.tokens), p)
+                     for s, p in ((s, parses[str(s["sent"])]) for s in ref["sentences"])]
         box = tuple(ann["bbox"]) if "bbox" in ann else None
         size = (image["width"], image["height"]) if "width" in image and "height" in image else None
         return Context(ref, self.lexicon, present, tuple(c for c in self.category_ids if c not in present),
@@ -166,6 +167,15 @@ def _negative_sentence(sent_id: int, name: str, cand: Candidate, fallback: Optio
 
 def _json_bytes(obj: Any, indent: Optional[int] = None) -> bytes:
     return (json.dumps(obj, indent=indent, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _dump_json_list(items: Sequence[Any], fh: BinaryIO) -> None:
+    """Write ``json.dumps(items)`` + newline item by item: the same bytes, without the whole text in
+    memory, and with the C encoder (``json.dump`` to a file falls back to the pure-Python one)."""
+    fh.write(b"[")
+    for i, item in enumerate(items):
+        fh.write(((", " if i else "") + json.dumps(item, ensure_ascii=False)).encode("utf-8"))
+    fh.write(b"]\n")
 
 
 def grefcoco_refs(refs: Sequence[Mapping[str, Any]]) -> List[Dict[str, Any]]:
@@ -248,28 +258,48 @@ def build_robust_dataset(root: PathLike, dataset: str, *, split_by: Optional[str
     if out_name == dataset:
         raise InputError("the output would overwrite the source", field="out_name")
     chosen = ds.refs_in(splits)
+    with _gc_paused():
+        return _build(ds, chosen, root, dataset, out_name, negatives_per_ref, weights, seed, verified_only, fmt,
+                      parser, n_process, progress)
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """The build makes millions of small acyclic objects; the cyclic collector's passes over them cost
+    about a third of the run time and free nothing, so it is paused for the build."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _build(ds: ReferDataset, chosen, root: Path, dataset: str, out_name: str, negatives_per_ref: int,
+           weights: Dict[str, float], seed: int, verified_only: bool, fmt: str, parser: str, n_process: int,
+           progress: bool) -> Dict[str, Any]:
     builder = _Builder(ds, parser, n_process)
     parses = builder.parse_all(chosen)
     pools = builder.pools(chosen, parses)
 
-    made: Dict[int, list] = {}
-    for ref in tqdm(chosen, desc="negatives", unit="ref", disable=None if progress else True):
-        ctx = builder.context(ref, parses, pools[ref["split"]])
-        made[ref["ref_id"]] = _negatives_for(ctx, weights, negatives_per_ref, seed)
-
+    chosen_ids = {ref["ref_id"] for ref in chosen}
     next_id = max(ds.sentences, default=0) + 1
     out_refs: List[Dict[str, Any]] = []
     per_split: Dict[str, Dict[str, Any]] = {}
-    for ref in ds.refs_list:
+    # file order: new sent_ids follow it; each ref's negatives are made and stored at once
+    for ref in tqdm(ds.refs_list, desc="negatives", unit="ref", disable=None if progress else True):
         sentences = [{**s, "exist": True} for s in ref["sentences"]]
-        negs = made.get(ref["ref_id"])
-        if negs is not None:
-            split = per_split.setdefault(ref["split"], {
-                "refs": 0, "positives": 0, "negatives": 0, "planned": Counter(), "by_strategy": Counter(),
-                "by_verified": Counter(), "fallbacks": Counter(), "shortfall": Counter()})
+        if ref["ref_id"] in chosen_ids:
+            if ref["split"] not in per_split:
+                per_split[ref["split"]] = {
+                    "refs": 0, "positives": 0, "negatives": 0, "planned": Counter(), "by_strategy": Counter(),
+                    "by_verified": Counter(), "fallbacks": Counter(), "shortfall": Counter()}
+            split = per_split[ref["split"]]
             split["refs"] += 1
             split["positives"] += len(sentences)
-            for planned, name, cand in negs:
+            ctx = builder.context(ref, parses, pools[ref["split"]])
+            for planned, name, cand in _negatives_for(ctx, weights, negatives_per_ref, seed):
                 split["planned"][planned] += 1
                 if cand is None:
                     split["shortfall"][planned] += 1
@@ -285,14 +315,15 @@ def build_robust_dataset(root: PathLike, dataset: str, *, split_by: Optional[str
         out_ref["sent_ids"] = [s["sent_id"] for s in sentences]
         out_ref["sentences"] = sentences
         out_refs.append(out_ref)
-
-    files: Dict[str, bytes] = {
-        f"refs({ds.split_by}).p": refs_pickle_bytes(out_refs),
-        f"refs({ds.split_by}).json": _json_bytes(out_refs),
-        "instances.json": ds.instances_path.read_bytes(),
+    parser_name = builder.parser.name
+    del builder, parses, pools  # only the output is needed from here on
+    writers: Dict[str, Callable[[BinaryIO], None]] = {
+        f"refs({ds.split_by}).p": lambda fh: pickle.dump(out_refs, fh, protocol=REFS_PICKLE_PROTOCOL),
+        f"refs({ds.split_by}).json": lambda fh: _dump_json_list(out_refs, fh),
+        "instances.json": lambda fh: fh.write(ds.instances_path.read_bytes()),
     }
     if fmt == "grefcoco":
-        files[f"grefs({ds.split_by}).json"] = _json_bytes(grefcoco_refs(out_refs))
+        writers[f"grefs({ds.split_by}).json"] = lambda fh: _dump_json_list(grefcoco_refs(out_refs), fh)
     manifest = {
         "schema": "rris-build-manifest/1",
         "toolkit": {"name": "rris-bench", "version": __version__},
@@ -304,16 +335,17 @@ def build_robust_dataset(root: PathLike, dataset: str, *, split_by: Optional[str
         "strategies": weights,
         "verified_only": verified_only,
         "splits": sorted(per_split),
-        "parser": builder.parser.name,
+        "parser": parser_name,
         "counts": {split: {k: dict(sorted(v.items())) if isinstance(v, Counter) else v for k, v in c.items()}
                    for split, c in sorted(per_split.items())},
         "fallbacks": dict(sorted(sum((c["fallbacks"] for c in per_split.values()), Counter()).items())),
         "shortfall": dict(sorted(sum((c["shortfall"] for c in per_split.values()), Counter()).items())),
         "sent_ids": {"first_new": max(ds.sentences, default=0) + 1, "last_new": next_id - 1},
-        "files": {name: sha256_bytes(data) for name, data in sorted(files.items())},
     }
     with _atomic_dir(root / out_name) as tmp:
-        for name, data in files.items():
-            (tmp / name).write_bytes(data)
+        for name, write in writers.items():
+            with open(tmp / name, "wb") as fh:
+                write(fh)
+        manifest["files"] = {name: sha256_file(tmp / name) for name in sorted(writers)}
         (tmp / MANIFEST).write_bytes(_json_bytes(manifest, indent=2))
     return manifest
