@@ -13,11 +13,10 @@ from rris_bench import masks, toy  # noqa: E402
 from rris_bench.adapters import Sample  # noqa: E402
 from rris_bench.baselines.common.data import load_rgb  # noqa: E402
 from rris_bench.baselines.common.image import image_tensor, mask_tensor  # noqa: E402
-from rris_bench.baselines.common.text import build_tokenizer, build_vocab, encode  # noqa: E402
+from rris_bench.baselines.common.text import build_vocab, encode  # noqa: E402
 from rris_bench.baselines.lavt import checkpoint  # noqa: E402
 from rris_bench.baselines.lavt.adapter import LAVTAdapter, LAVTPlusAdapter  # noqa: E402
-from rris_bench.baselines.lavt.loss import model_loss  # noqa: E402
-from rris_bench.baselines.lavt.model import build  # noqa: E402
+from rris_bench.baselines.lavt.train import LAVTTask  # noqa: E402
 from rris_bench.refer import load_dataset  # noqa: E402
 
 ABSENT_WORD = {c.id: c.name for c in toy.CATEGORIES}
@@ -63,17 +62,17 @@ def _batch(ds, cases, size: int, tokenizer, max_tokens: int, with_negatives: boo
 
 def _train(plus: bool, ds, cases, steps: int) -> Tuple[torch.nn.Module, List[float]]:
     torch.manual_seed(0)
-    vocab = build_vocab([s for _, pos, neg in cases for s in (pos, neg)])
-    model = build("tiny", plus=plus, text={"kind": "tiny", "vocab": vocab})
-    cfg = model.config
-    images, targets, ids, mask, exists = _batch(ds, cases, cfg.img_size, build_tokenizer(cfg.text),
-                                                cfg.max_tokens, with_negatives=plus)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    task = LAVTTask.tiny(plus, build_vocab([s for _, pos, neg in cases for s in (pos, neg)]))
+    model = task.build_model()
+    images, targets, ids, mask, exists = _batch(ds, cases, task.img_size, task.tokenizer(), task.max_tokens,
+                                                with_negatives=plus)
+    batch = {"image": images, "target": targets, "ids": ids, "mask": mask, "exist": exists.float()}
+    counts = {"positives": float(exists.sum()), "negatives": float((~exists).sum()), "samples": float(len(exists))}
+    opt = torch.optim.AdamW(task.param_groups(model, 0.01), lr=1e-3, weight_decay=0.01)
     losses = []
     model.train()
     for _ in range(steps):
-        logits, exist = model(images, ids, mask)
-        loss = model_loss(logits, exist, targets, exists)["loss"]
+        loss, _ = task.loss(model, batch, counts)
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -12,6 +12,8 @@ from rris_bench.errors import InputError
 
 TRAINABLE: Dict[str, str] = {
     "refsegformer": "rris_bench.baselines.refsegformer.train:make_task",
+    "lavt": "rris_bench.baselines.lavt.train:make_task",
+    "lavt-plus": "rris_bench.baselines.lavt.train:make_plus_task",
 }
 
 

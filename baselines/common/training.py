@@ -46,6 +46,7 @@ class TrainConfig:
     positive_fraction: Optional[float] = None  # None: one sentence uniformly per ref (official)
     val_batch_size: int = 16
     exist_threshold: float = 0.5
+    checkpoint_every: int = 1             # epochs between checkpoints (the last step always saves)
     progress: bool = True
 
 
@@ -53,6 +54,7 @@ class Task:
     """What a model brings to the loop (subclass and fill in)."""
 
     name = ""
+    positive_fraction: Optional[float] = None  # the model's default for TrainConfig.positive_fraction
 
     def build_model(self) -> nn.Module:
         raise NotImplementedError
@@ -152,7 +154,8 @@ def train(task: Task, dataset: ReferDataset, out_dir: Path, config: TrainConfig,
         ddp.convert_batchnorm(model)
     train_set = ReferTrainDataset(dataset, [config.train_split], task.img_size, task.tokenizer(),
                                   task.max_tokens, seed=config.seed,
-                                  positive_fraction=config.positive_fraction)
+                                  positive_fraction=config.positive_fraction if config.positive_fraction is not None
+                                  else task.positive_fraction)
     sampler = torch.utils.data.DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True,
                                                   seed=config.seed, drop_last=True)
     loader = torch.utils.data.DataLoader(train_set, batch_size=config.batch_size, sampler=sampler,
@@ -211,9 +214,10 @@ def train(task: Task, dataset: ReferDataset, out_dir: Path, config: TrainConfig,
                 history.append({"step": step, "epoch": epoch, "val_split": config.val_split,
                                 "val_rIoU": scores.get("rIoU"), "val_mIoU": scores.get("mIoU")})
                 bar.write(f"epoch {epoch}: {config.val_split} rIoU {scores.get('rIoU')} mIoU {scores.get('mIoU')}")
-            save_checkpoint(last, task, model, optimizer, scheduler, epoch + (1 if epoch_done else 0), step,
-                            config, history)
-            write_text(out_dir / "history.jsonl", "".join(json.dumps(h) + "\n" for h in history))
+            if step >= stop or not epoch_done or (epoch + 1) % config.checkpoint_every == 0:
+                save_checkpoint(last, task, model, optimizer, scheduler, epoch + (1 if epoch_done else 0), step,
+                                config, history)
+                write_text(out_dir / "history.jsonl", "".join(json.dumps(h) + "\n" for h in history))
         if world > 1:
             dist.barrier()
     bar.close()

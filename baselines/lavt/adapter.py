@@ -2,14 +2,13 @@
 
 Images are resized to the preset's square input (480 for ``swin-b``) and normalised with the ImageNet mean and
 std, as LAVT-RIS does; the object probability (softmax of the two-class logits) is resized back to the image's
-original size (bilinear) and thresholded at 0.5, i.e. the argmax. LAVT has no existence output: it always answers with its mask (possibly empty when no
-pixel wins) and no score. LAVT+ answers None when its existence score is below ``threshold``.
+original size (bilinear) and thresholded at 0.5, i.e. the argmax (``common.image.decide``). LAVT has no
+existence output: it always answers with its mask (None only when no pixel wins) and no score. LAVT+ answers
+None when its existence score is below ``threshold``.
 """
 from __future__ import annotations
 
 from typing import List, Optional
-
-import numpy as np
 
 from rris_bench.adapters import Adapter, Prediction, Sample
 
@@ -43,21 +42,23 @@ class LAVTAdapter(Adapter):
         self.threshold = float(threshold)
 
     def predict(self, batch: List[Sample]) -> List[Prediction]:
-        from ..common.image import image_tensor, to_original
+        from ..common.image import decide, image_tensor
         from ..common.text import encode
 
         torch = self.torch
         images = torch.stack([image_tensor(s.image, self.config.img_size) for s in batch]).to(self.device)
         ids, mask = encode(self.tokenizer, [s.raw or s.sentence for s in batch], self.config.max_tokens)
         with torch.inference_mode():
-            logits, exist = self.model(images, ids.to(self.device), mask.to(self.device))
-            prob = logits.float().softmax(dim=1)[:, 1]
-            masks = [(to_original(prob[i:i + 1], s.height, s.width)[0] > 0.5).cpu().numpy()
-                     for i, s in enumerate(batch)]
-        if exist is None:
-            return [Prediction(mask=m) for m in masks]
-        scores = torch.sigmoid(exist).cpu().numpy().astype(np.float64)
-        return [Prediction(mask=m if p >= self.threshold else None, score=float(p)) for m, p in zip(masks, scores)]
+            logits, exist_logit = self.model(images, ids.to(self.device), mask.to(self.device))
+            prob = logits.softmax(1)[:, 1].float().cpu()
+        if exist_logit is None:  # LAVT: no existence output, the mask is the answer
+            return [Prediction(decide(p, 1.0, s.height, s.width)) for s, p in zip(batch, prob)]
+        exist = torch.sigmoid(exist_logit).float().cpu()
+        return [Prediction(decide(p, float(e), s.height, s.width, self.threshold), score=float(e))
+                for s, p, e in zip(batch, prob, exist)]
+
+    def teardown(self) -> None:
+        self.model = None
 
 
 class LAVTPlusAdapter(LAVTAdapter):

@@ -1,0 +1,148 @@
+"""Training LAVT and LAVT+ with the shared loop (``baselines/common/training.py``), and the toy demo.
+
+LAVT is an RIS model: it trains on positive sentences only (``positive_fraction = 1``: the sentence sampled per
+ref is always a positive), with LAVT-RIS's class-weighted CE. LAVT+ samples uniformly over all sentences, as
+RefSegformer, and trains with RefSegformer's negative-aware loss. Optimiser groups are LAVT-RIS's.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import torch
+from torch import nn
+
+from rris_bench.errors import InputError
+from rris_bench.refer import ReferDataset, load_dataset
+
+from ..common.text import build_tokenizer, build_vocab
+from ..common.training import Task, TrainConfig, train
+from .config import LAVTConfig, preset
+from .loss import lavt_loss, lavt_plus_loss
+from .model import LAVT
+
+# LAVT-RIS's recipe (README): AdamW lr 5e-5, weight decay 0.01, 40 epochs, batch 8 per GPU, poly 0.9.
+LAVT_TRAIN = TrainConfig(epochs=40, batch_size=8, lr=5e-5, weight_decay=0.01)
+# The toy demo: the tiny preset for a fixed number of steps (~a minute on a CPU), no validation pass.
+DEMO_TRAIN = TrainConfig(epochs=12, batch_size=8, lr=1e-3, weight_decay=0.01, val_split=None)
+
+
+class LAVTTask(Task):
+    """LAVT (``config.existence`` False) or LAVT+ (True) for ``common.training.train``."""
+
+    def __init__(self, config: LAVTConfig, pretrained_text: bool = False, swin: Optional[Path] = None):
+        self.config = config
+        self.pretrained_text = pretrained_text
+        self.swin = swin
+        self.name = config.name
+        self.positive_fraction = None if config.existence else 1.0
+        self._tok = None
+
+    @classmethod
+    def tiny(cls, plus: bool, vocab: Sequence[str]) -> "LAVTTask":
+        return cls(preset("tiny", plus=plus, text={**preset("tiny").text, "vocab": list(vocab)}))
+
+    def build_model(self) -> nn.Module:
+        """The model, with BERT weights from the text spec's folder and Swin weights from ``swin`` if given."""
+        model = LAVT(self.config, pretrained_text=self.pretrained_text)
+        if self.swin is not None:
+            from ..refsegformer.checkpoint import load_swin_pretrained
+            # the shared loader fills ``.image_encoder``; LAVT's Swin is ``backbone`` (PWAMs, gates stay fresh)
+            load_swin_pretrained(SimpleNamespace(image_encoder=model.backbone), self.swin)
+        return model
+
+    def config_dict(self) -> Dict[str, Any]:
+        return self.config.to_dict()
+
+    @property
+    def img_size(self) -> int:
+        return self.config.img_size
+
+    @property
+    def max_tokens(self) -> int:
+        return self.config.max_tokens
+
+    def tokenizer(self):
+        if self._tok is None:
+            self._tok = build_tokenizer(self.config.text)
+        return self._tok
+
+    def param_groups(self, model: nn.Module, weight_decay: float) -> List[Dict[str, Any]]:
+        """LAVT-RIS's groups: backbone norms / position tables without decay, the rest of the backbone, the
+        decoder (and LAVT+'s existence head), BERT layers 0..text_train_layers-1 (all of BERT when None)."""
+        no_decay, decay = [], []
+        for name, p in model.backbone.named_parameters():
+            skip = "norm" in name or "absolute_pos_embed" in name or "relative_position_bias_table" in name
+            (no_decay if skip else decay).append(p)
+        heads = list(model.classifier.parameters())
+        if model.exist_head is not None:
+            heads += list(model.exist_head.parameters())
+        n = self.config.text_train_layers
+        text = list(model.text_encoder.parameters()) if n is None else \
+            [p for layer in model.text_encoder.encoder.layer[:n] for p in layer.parameters()]
+        return [{"params": no_decay, "weight_decay": 0.0}, {"params": decay}, {"params": heads},
+                {"params": text}]
+
+    def loss(self, model: nn.Module, batch: Dict[str, torch.Tensor], counts: Dict[str, float]
+             ) -> Tuple[torch.Tensor, Dict[str, float]]:
+        logits, exist_logit = model(batch["image"], batch["ids"], batch["mask"])
+        if exist_logit is None:
+            return lavt_loss(logits, batch["target"], batch["exist"], counts)
+        return lavt_plus_loss(logits, exist_logit, batch["target"], batch["exist"], counts)
+
+    def predict(self, model: nn.Module, images, ids, mask):
+        logits, exist_logit = model(images, ids, mask)
+        exist = torch.sigmoid(exist_logit) if exist_logit is not None else logits.new_ones(len(logits))
+        return logits.softmax(1)[:, 1], exist
+
+
+def tiny_config(dataset: ReferDataset, plus: bool, text: str = "tiny") -> LAVTConfig:
+    """The ``tiny`` preset, with a word vocabulary from ``dataset``'s sentences or the bundled MiniLM."""
+    if text == "minilm":
+        return preset("tiny", plus=plus, text={"kind": "minilm"})
+    vocab = build_vocab(s.get("raw") or s.get("sent", "") for ref in dataset.refs_in() for s in ref["sentences"])
+    return preset("tiny", plus=plus, text={**preset("tiny").text, "vocab": vocab})
+
+
+def train_demo(data_root, dataset: str, out_dir, *, plus: bool = False, seed: int = 0, progress: bool = True,
+               epochs: Optional[int] = None, text: str = "tiny") -> Path:
+    """Train the ``tiny`` LAVT (``plus``: LAVT+) on a (toy) dataset on the CPU for a fixed number of epochs and
+    return the checkpoint path (``<out_dir>/last.pth``), which the ``lavt`` / ``lavt-plus`` adapter loads."""
+    data = load_dataset(data_root, dataset)
+    cfg = replace(DEMO_TRAIN, seed=seed, progress=progress, epochs=epochs or DEMO_TRAIN.epochs)
+    task = LAVTTask(tiny_config(data, plus, text=text), pretrained_text=text == "minilm")
+    return train(task, data, Path(out_dir), cfg)
+
+
+def make_task(dataset: ReferDataset, preset_name: Optional[str] = None, text: Optional[str] = None,
+              bert: Optional[str] = None, swin: Optional[str] = None, plus: bool = False) -> LAVTTask:
+    """The trainable-model factory of ``rris-bench train lavt`` (see common.registry): ``preset_name`` defaults
+    to swin-b; ``text``: tiny (vocabulary from ``dataset``), minilm or bert-base-uncased; ``bert``: a local
+    bert-base-uncased folder (initialises BERT); ``swin``: an official Swin ImageNet ``.pth`` for the backbone."""
+    name = preset_name or "swin-b"
+    swin_path = Path(swin) if swin else None
+    if text == "tiny" or (text is None and name == "tiny"):
+        if bert:
+            raise InputError("--bert does not apply to the word-level tiny text encoder", field="--bert")
+        return LAVTTask(preset(name, plus=plus, text=tiny_config(dataset, plus).text), swin=swin_path)
+    spec: Dict[str, Any] = {"kind": "bert-base-uncased", "path": str(bert)} if bert else \
+        {"kind": text or "bert-base-uncased"}
+    return LAVTTask(preset(name, plus=plus, text=spec), swin=swin_path,
+                    pretrained_text=bool(bert) or spec["kind"] == "minilm")
+
+
+def make_plus_task(dataset: ReferDataset, **options: Any) -> LAVTTask:
+    """The factory of ``rris-bench train lavt-plus``."""
+    return make_task(dataset, plus=True, **options)
+
+
+def train_lavt_demo(data_root, dataset: str, out_dir, *, seed: int = 0, progress: bool = True) -> Path:
+    """The demo's hook for ``lavt`` (signature of ``rris_bench.demo.TRAINED_MODELS``)."""
+    return train_demo(data_root, dataset, out_dir, plus=False, seed=seed, progress=progress)
+
+
+def train_lavt_plus_demo(data_root, dataset: str, out_dir, *, seed: int = 0, progress: bool = True) -> Path:
+    """The demo's hook for ``lavt-plus``."""
+    return train_demo(data_root, dataset, out_dir, plus=True, seed=seed, progress=progress)
