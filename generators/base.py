@@ -74,15 +74,15 @@ def random_order(rng: random.Random, items: Sequence) -> Iterator:
         yield items[(start + k * step) % n]
 
 
-def absent_noun(ctx: Context, rng: random.Random, plural: bool = False) -> Optional[Tuple[int, str]]:
-    """A random absent category and the noun for it, checked: every category the noun names is absent."""
+def absent_nouns(ctx: Context, rng: random.Random, plural: bool = False) -> Iterator[Tuple[int, str]]:
+    """Absent categories in random order with the noun for each, checked: every category the noun names
+    is absent from the image."""
     for cid in random_order(rng, ctx.absent):
         noun = ctx.lexicon.noun(cid, plural)
         entry = ctx.lexicon.lookup(noun.split())
         named = entry.category_ids if entry is not None else frozenset({cid})
         if not named & ctx.image_categories:
-            return cid, noun
-    return None
+            yield cid, noun
 
 
 def shuffled(rng: random.Random, items: Sequence) -> list:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from typing import Optional
 
-from .base import CATEGORY_ABSENT, Candidate, Context, absent_noun, shuffled
+from .base import CATEGORY_ABSENT, Candidate, Context, absent_nouns, shuffled
 from .words import ADDED_RELATIONS, fix_articles
 
 NAME = "relation_swap"
@@ -18,28 +18,22 @@ def generate(ctx: Context, rng: random.Random) -> Optional[Candidate]:
     positives = shuffled(rng, ctx.positives)
     for pos in positives:  # replace an existing relation object first: the closest to the positive
         for rel in shuffled(rng, pos.parse.relations):
-            picked = absent_noun(ctx, rng, rel.object.plural)
-            if picked is None:
-                return None
-            cid, noun = picked
-            tokens = list(pos.parse.tokens)
-            tokens[rel.object.start:rel.object.end] = noun.split()
-            fix_articles(tokens)
-            if " ".join(tokens) not in ctx.taken:
-                return Candidate(tokens, VERIFIED, {
-                    "source_sent_id": pos.sent_id, "relation": " ".join(pos.parse.tokens[rel.start:rel.end]),
-                    "replaced": " ".join(pos.parse.tokens[rel.object.start:rel.object.end]), "with": noun,
-                    "absent_category_ids": [cid]})
+            for cid, noun in absent_nouns(ctx, rng, rel.object.plural):
+                tokens = list(pos.parse.tokens)
+                tokens[rel.object.start:rel.object.end] = noun.split()
+                fix_articles(tokens)
+                if " ".join(tokens) not in ctx.taken:
+                    return Candidate(tokens, VERIFIED, {
+                        "source_sent_id": pos.sent_id, "relation": " ".join(pos.parse.tokens[rel.start:rel.end]),
+                        "replaced": " ".join(pos.parse.tokens[rel.object.start:rel.object.end]), "with": noun,
+                        "absent_category_ids": [cid]})
     for pos in positives:
         if not pos.parse.tokens:
             continue
-        picked = absent_noun(ctx, rng)
-        if picked is None:
-            return None
-        cid, noun = picked
         relation = rng.choice(ADDED_RELATIONS)
-        tokens = [*pos.parse.tokens, *relation.split(), "the", *noun.split()]
-        if " ".join(tokens) not in ctx.taken:
-            return Candidate(tokens, VERIFIED, {"source_sent_id": pos.sent_id, "relation": relation,
-                                                "added": noun, "absent_category_ids": [cid]})
+        for cid, noun in absent_nouns(ctx, rng):
+            tokens = [*pos.parse.tokens, *relation.split(), "the", *noun.split()]
+            if " ".join(tokens) not in ctx.taken:
+                return Candidate(tokens, VERIFIED, {"source_sent_id": pos.sent_id, "relation": relation,
+                                                    "added": noun, "absent_category_ids": [cid]})
     return None
