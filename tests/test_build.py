@@ -166,11 +166,14 @@ def test_slot_plan_follows_the_weights():
         parse_strategies("nope=1")
 
 
-def test_lexicon_parser_fallback_runs_and_says_so(root, monkeypatch):
-    monkeypatch.setenv("RRIS_BENCH_PARSER", "lexicon")
+def test_lexicon_parser_fallback_runs_and_says_so(root, monkeypatch, capsys):
+    monkeypatch.setenv("RRIS_BENCH_PARSER", "lexicon")  # as if no spaCy model were installed
     m = build_robust_dataset(root, "refcocog", progress=False)
     assert m["parser"] == "lexicon"
     assert all(c["negatives"] == 10 * c["refs"] for c in m["counts"].values())
+    with pytest.raises(SystemExit) as exit_:
+        main(["build-dataset", "--data-root", str(root), "--dataset", "refcocog", "--out-name", "again"])
+    assert exit_.value.code == 0 and "(parser: lexicon)" in capsys.readouterr().out
 
 
 def test_grefcoco_format(root):
