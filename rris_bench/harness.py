@@ -95,7 +95,7 @@ def run(adapter_or_name: Union[str, Any], dataset: ReferDataset, split: Union[st
     if not world.distributed:
         summary = job.predict(items, part_path(job.out, world), resume, world.device(device), options or {},
                               progress)
-        job.merge([part_path(job.out, world)])
+        job.merge([part_path(job.out, world)], in_order=summary["resumed"] == 0)
         return summary
     with distributed.Group() as group:
         return _run_distributed(job, world, group, resume, device, options or {}, progress)
@@ -162,25 +162,27 @@ class _Job:
                    "samples_per_second": 0.0}
         if not todo:
             return summary
-        start = time.perf_counter()
-        adapters.setup(self.name, self.adapter, device, options)
-        summary["setup_seconds"] = time.perf_counter() - start
-        try:
-            self._loop(batches, part, summary, progress)
-        finally:
-            teardown = getattr(self.adapter, "teardown", None)
-            if teardown is not None:
-                teardown()
+        # the first images load while the adapter sets up (weights loading overlaps with image decoding)
+        with Prefetcher(self._load, [[it.image_id for it in b] for b in batches], workers=self.workers) as images:
+            start = time.perf_counter()
+            adapters.setup(self.name, self.adapter, device, options)
+            summary["setup_seconds"] = time.perf_counter() - start
+            try:
+                self._loop(batches, images, part, summary, progress)
+            finally:
+                teardown = getattr(self.adapter, "teardown", None)
+                if teardown is not None:
+                    teardown()
         summary["samples_per_second"] = summary["predicted"] / summary["wall_seconds"]
         return summary
 
-    def _loop(self, batches: List[List[Item]], part: Path, summary: Dict[str, Any], progress: bool) -> None:
+    def _loop(self, batches: List[List[Item]], images: Prefetcher, part: Path, summary: Dict[str, Any],
+              progress: bool) -> None:
         bar = tqdm(total=sum(map(len, batches)), unit="sample", desc=self.name, dynamic_ncols=True,
                    disable=None if progress else True)
         model = data = 0.0
         start = time.perf_counter()
-        with open(part, "a", encoding="utf-8") as fh, bar, \
-                Prefetcher(self._load, [[it.image_id for it in b] for b in batches], workers=self.workers) as images:
+        with open(part, "a", encoding="utf-8") as fh, bar:
             waiting = time.perf_counter()
             for batch, pixels in zip(batches, images):
                 tick = time.perf_counter()
@@ -273,7 +275,9 @@ class _Job:
             if mask.dtype != bool:
                 if mask.dtype.kind not in "iu" or (mask.size and (mask.min() < 0 or mask.max() > 1)):
                     return f"mask of dtype {mask.dtype} (give a boolean mask: threshold scores or logits first)"
-            return masks.encode(mask) if mask.any() else None
+            if not mask.any():
+                return None
+            return masks.encode(mask.view(np.uint8) if mask.dtype == bool else mask)  # the view skips a cast
         if isinstance(mask, dict) and "counts" in mask and "size" in mask:
             counts = mask["counts"].decode("ascii") if isinstance(mask["counts"], bytes) else mask["counts"]
             if list(mask["size"]) != list(size) or not isinstance(counts, str):
@@ -333,9 +337,12 @@ class _Job:
                 out[sent_id] = line
         return out
 
-    def merge(self, parts: List[Path]) -> None:
+    def merge(self, parts: List[Path], in_order: bool = False) -> None:
         """Write ``out`` from the finished parts, records in plan order, and remove the parts. A single part
-        already in plan order is simply renamed."""
+        written in plan order by this run (``in_order``) is simply renamed."""
+        if in_order and len(parts) == 1:
+            os.replace(parts[0], self.out)
+            return
         lines: Dict[int, str] = {}
         for part in parts:
             found = self._read(part, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Sequence
+from typing import Callable, Dict, Iterator, Sequence
 
 import numpy as np
 from PIL import Image
@@ -42,6 +42,8 @@ class Prefetcher:
         self._uses = Counter(i for b in self._batches for i in b)
 
     def __enter__(self) -> "Prefetcher":
+        for k in range(self._ahead):  # start now: the first images load while the caller gets ready
+            self._submit(k)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -54,8 +56,6 @@ class Prefetcher:
                     self._futures[image_id] = self._pool.submit(self._load, image_id)
 
     def __iter__(self) -> Iterator[Dict[int, np.ndarray]]:
-        for k in range(self._ahead):
-            self._submit(k)
         for k, ids in enumerate(self._batches):
             self._submit(k + self._ahead)
             images = {i: self._futures[i].result() for i in ids}
@@ -64,8 +64,3 @@ class Prefetcher:
                 if not self._uses[i]:
                     del self._futures[i]
             yield images
-
-
-def image_batches(image_ids: List[int], batch_size: int) -> List[List[int]]:
-    """The image id of each sample, cut into batches of ``batch_size`` samples."""
-    return [image_ids[k:k + batch_size] for k in range(0, len(image_ids), batch_size)]
