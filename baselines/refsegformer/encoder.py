@@ -54,7 +54,20 @@ class ImageEncoder(nn.Module):
                                            rates[start:start + depth], cfg.mlp_ratio, vltf,
                                            downsample=i < len(cfg.depths) - 1))
         self.norm = nn.LayerNorm(cfg.dims[-1])   # unused, but part of the official state dict
-        self.apply(init_swin_weights)   # as the official encoder: also re-inits the VLTF linears
+        if cfg.fusion_init == "official":
+            self.apply(init_swin_weights)   # as the official encoder: this also re-inits the VLTF linears
+        else:
+            for module in self.children():
+                if isinstance(module, nn.ModuleList):
+                    for layer in module:
+                        for name, child in layer.named_children():
+                            if name != "VLTF":
+                                child.apply(init_swin_weights)
+                else:
+                    module.apply(init_swin_weights)
+            for layer in self.layers:
+                if layer.VLTF is not None:
+                    nn.init.ones_(layer.VLTF.output_proj[1].weight)
 
     def forward(self, img: torch.Tensor, text: torch.Tensor, text_mask: torch.Tensor
                 ) -> Tuple[List[torch.Tensor], List[Optional[torch.Tensor]]]:

@@ -49,16 +49,20 @@ class SegmentationHead(nn.Module):
         self.pixel_decoder = MSDeformAttnPixelDecoder(dims, cfg.decoder_dim, cfg.decoder_layers, cfg.decoder_heads,
                                                       cfg.decoder_points, cfg.decoder_ffn, cfg.gn_groups)
         self.mask_conv = nn.Conv2d(cfg.decoder_dim, 2, 1)
-        self.src_cross_attn = ScaledDotProductAttention(dims[1], cfg.num_heads[1])
+        self.src_cross_attn = ScaledDotProductAttention(dims[1], cfg.num_heads[1],
+                                                        0.001 if cfg.fusion_init == "official" else None)
         self.exist_pred = nn.Linear(dims[1], 1)
+        self.detach = cfg.exist_detach
 
     def forward(self, feats: List[torch.Tensor], memories: List[Optional[torch.Tensor]]
                 ) -> Tuple[torch.Tensor, torch.Tensor]:
         """-> (mask logits at stride 4 (B, 2, H/4, W/4), existence logit (B,))."""
         mask_feature = self.pixel_decoder(feats)
         mask = self.mask_conv(mask_feature)
-        pixels = mask_feature.flatten(2).transpose(1, 2).detach()
-        mem = memories[1].detach()
+        pixels = mask_feature.flatten(2).transpose(1, 2)
+        mem = memories[1]
+        if self.detach:
+            pixels, mem = pixels.detach(), mem.detach()
         exist = self.src_cross_attn(pixels, mem, mem).mean(1)
         return mask, self.exist_pred(exist).squeeze(1)
 

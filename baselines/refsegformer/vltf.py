@@ -12,13 +12,16 @@ class ScaledDotProductAttention(nn.Module):
     """Multi-head attention with ``fc_q/k/v/o``; masks MULTIPLY q (query_mask) or k and v (key_mask), so a
     masked key keeps logit 0 and value 0 inside the softmax, as the official code does (no -inf masking)."""
 
-    def __init__(self, dim: int, heads: int):
+    def __init__(self, dim: int, heads: int, init_std: Optional[float] = 0.001):
         super().__init__()
         self.heads, self.d_k = heads, dim // heads
         self.fc_q, self.fc_k = nn.Linear(dim, dim), nn.Linear(dim, dim)
         self.fc_v, self.fc_o = nn.Linear(dim, dim), nn.Linear(dim, dim)
         for fc in (self.fc_q, self.fc_k, self.fc_v, self.fc_o):
-            nn.init.normal_(fc.weight, std=0.001)
+            if init_std is None:
+                nn.init.xavier_uniform_(fc.weight)
+            else:
+                nn.init.normal_(fc.weight, std=init_std)   # the official init
             nn.init.zeros_(fc.bias)
 
     def forward(self, queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
