@@ -106,14 +106,14 @@ def _run_distributed(job: "_Job", world: distributed.World, group: distributed.G
     """Each process predicts its shard; all report; rank 0 merges the parts once every process is done."""
     mine = world.shard(job.items, key=lambda it: it.image_id)
     summary: Optional[Dict[str, Any]] = None
-    failure: Optional[str] = None
+    error: Optional[Exception] = None
     try:
         summary = job.predict(mine, part_path(job.out, world), resume, world.device(device), options,
                               progress and world.rank == 0)
     except Exception as exc:  # every process must reach the gather, or the others wait forever
-        failure, error = str(exc), exc
-    reports = group.all_gather((summary, failure))
-    if failure is not None:
+        error = exc
+    reports = group.all_gather((summary, None if error is None else str(error)))
+    if error is not None:
         raise error
     failed = [(rank, f) for rank, (_, f) in enumerate(reports) if f is not None]
     if failed:
