@@ -43,7 +43,7 @@ def command(adapter: str, data_root: Path, dataset: str, split_by: Optional[str]
       rris-bench run examples/colour_adapter.py:ColourAdapter --data-root demo_out/data --dataset rtoy \\
           --out colour.jsonl --opt tolerance=80
       rris-bench run refsegformer --opt checkpoint=rsf.pth --device cuda --dataset rrefcoco --out p.jsonl --resume
-      torchrun --nproc_per_node 2 -m rris_bench.cli run oracle --dataset rtoy --data-root d --out p.jsonl
+      torchrun --standalone --nproc_per_node 2 -m rris_bench.cli run oracle --dataset rtoy --data-root d --out p.jsonl
     """
     options = parse_options(opts)
     ds = load_dataset(data_root, dataset, split_by)
