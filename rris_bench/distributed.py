@@ -60,6 +60,3 @@ class Group:
         out: List[Any] = [None] * self._dist.get_world_size()
         self._dist.all_gather_object(out, obj)
         return out
-
-    def barrier(self) -> None:
-        self._dist.barrier()

@@ -119,8 +119,15 @@ def _run_distributed(job: "_Job", world: distributed.World, group: distributed.G
     if failed:
         raise InputError(f"process {failed[0][0]} of {world.size} failed: {failed[0][1]}")
     if world.rank == 0:
-        job.merge([part_path(job.out, distributed.World(r, world.size, r)) for r in range(world.size)])
-    group.barrier()
+        try:
+            job.merge([part_path(job.out, distributed.World(r, world.size, r)) for r in range(world.size)])
+        except Exception as exc:  # the others wait for the merge's outcome: tell them
+            error = exc
+    merged = group.all_gather(None if error is None else str(error))[0]
+    if error is not None:
+        raise error
+    if merged is not None:
+        raise InputError(f"process 0 could not merge the parts: {merged}")
     return _combine([s for s, _ in reports])
 
 
