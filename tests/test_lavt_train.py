@@ -126,3 +126,23 @@ def test_tiny_lavt_plus_answers_negatives_with_empty_masks(cases, tmp_path):
             assert pred.score > 0.5 and _iou(pred.mask, gt) > 0.5, sample.sentence
         else:
             assert pred.score < 0.5 and pred.mask is None, sample.sentence
+
+
+@pytest.mark.parametrize("model", ["lavt", "lavt-plus"])
+def test_train_command_checkpoint_runs_through_the_adapter(cases, tmp_path, model):
+    """`rris-bench train lavt|lavt-plus` goes through the shared loop; its checkpoint loads in the adapter."""
+    from rris_bench.cli import main
+
+    ds, triples = cases
+    out = tmp_path / model
+    with pytest.raises(SystemExit) as done:
+        main(["train", model, "--data-root", str(ds.root), "--dataset", "toy", "--preset", "tiny",
+              "--max-steps", "2", "--batch-size", "4", "--lr", "1e-3", "--val-split", "none", "--out", str(out)])
+    assert done.value.code == 0
+    saved = torch.load(out / "last.pth", weights_only=True)
+    assert saved["model_name"] == model and saved["step"] == 2
+    adapter = (LAVTPlusAdapter if model == "lavt-plus" else LAVTAdapter)()
+    adapter.setup("cpu", checkpoint=str(out / "last.pth"))
+    predictions = adapter.predict([s for s, _, _ in _samples(ds, triples[:2], negatives=False)])
+    assert len(predictions) == 2
+    assert all((p.score is None) == (model == "lavt") for p in predictions)
