@@ -1,0 +1,85 @@
+"""The demo on the embedded toy world: generate it, add negatives, run every baseline, score them, rank them.
+
+Everything runs on a CPU in a few minutes and is seeded: the same seed gives the same datasets, the same
+predictions and the same numbers (the trained models train for a fixed number of steps, not a fixed time).
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from . import harness, leaderboard, metrics, toy
+from .build import build_robust_dataset
+from .errors import InputError
+from .refer import load_dataset, robust_name
+
+TRIVIAL_MODELS = ("empty", "oracle", "gt-box")
+# name -> ("module:function", extra keyword arguments); each function trains the model's tiny preset for a
+# fixed number of epochs: (data_root, dataset, out_dir, *, seed, progress, **extra) -> checkpoint path.
+TRAINED_MODELS: Dict[str, Tuple[str, Dict[str, Any]]] = {
+    "refsegformer": ("rris_bench.baselines.refsegformer.train:train_demo", {}),
+    "lavt": ("rris_bench.baselines.lavt.train:train_demo", {"plus": False}),
+    "lavt-plus": ("rris_bench.baselines.lavt.train:train_demo", {"plus": True}),
+}
+DEMO_MODELS = TRIVIAL_MODELS + tuple(TRAINED_MODELS)
+
+
+def _train(name: str, data_root: Path, dataset: str, out_dir: Path, seed: int, progress: bool) -> Path:
+    """Train ``name``'s tiny preset on the toy world and return its checkpoint path."""
+    import importlib
+
+    target, extra = TRAINED_MODELS[name]
+    module, function = target.split(":")
+    return getattr(importlib.import_module(module), function)(data_root, dataset, out_dir, seed=seed,
+                                                              progress=progress, **extra)
+
+
+def run_demo(out_dir: Path, *, seed: int = 0, split: str = "val", models: Sequence[str] = DEMO_MODELS,
+             n_images: Optional[Dict[str, int]] = None, progress: bool = True,
+             log: Callable[[str], None] = print) -> Dict[str, Any]:
+    """Run the whole pipeline into ``out_dir`` and return {"records": [...], "board": paths, "seconds": ...}.
+
+    ``n_images`` (images per split) shrinks the toy world, e.g. for tests; the default is the toy world's.
+    Layout: ``data/`` (toy and rtoy in the refer format), ``checkpoints/``, ``predictions/<model>.jsonl``,
+    ``results/<model>.json`` (result records), ``leaderboard/`` (README.md, index.html, plots/).
+    """
+    unknown = [m for m in models if m not in DEMO_MODELS]
+    if unknown:
+        raise InputError(f"unknown demo model(s) {', '.join(unknown)} (choose from {', '.join(DEMO_MODELS)})",
+                         field="--models")
+    out_dir = Path(out_dir)
+    data = out_dir / "data"
+    start = time.perf_counter()
+
+    def step(message: str) -> None:
+        log(f"[{time.perf_counter() - start:6.1f}s] {message}")
+
+    step(f"generating the toy world (seed {seed}) in {data}")
+    toy.generate(data, seed=seed, n_images=n_images)
+    step("adding negative sentences (10 per ref) -> rtoy")
+    build_robust_dataset(data, "toy", seed=seed, progress=progress)
+    dataset = load_dataset(data, robust_name("toy"))
+
+    records: List[Dict[str, Any]] = []
+    for model in models:
+        options: Dict[str, Any] = {}
+        if model in TRAINED_MODELS:
+            step(f"training {model} (tiny preset) on the toy world")
+            checkpoint = _train(model, data, dataset.name, out_dir / "checkpoints" / model, seed, progress)
+            options["checkpoint"] = str(checkpoint)
+        step(f"running {model} on {dataset.name} {split}")
+        predictions = out_dir / "predictions" / f"{model}.jsonl"
+        harness.run(model, dataset, split, predictions, options=options, progress=progress)
+        record = metrics.evaluate(dataset, predictions, [split], model=model, by=("strategy",))
+        metrics.write_record(record, out_dir / "results" / f"{model}.json")
+        records.append(record)
+
+    board_dir = out_dir / "leaderboard"
+    shutil.rmtree(board_dir, ignore_errors=True)  # a fresh board: an older toy version would be refused
+    board = leaderboard.write_board(records, board_dir, html=True)
+    step("done")
+    log("")
+    log(leaderboard.markdown_tables(records))
+    return {"records": records, "board": board, "seconds": time.perf_counter() - start}
