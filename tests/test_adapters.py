@@ -110,9 +110,9 @@ def test_an_installed_package_adds_the_example_through_its_entry_point(tmp_path)
     by_file = tmp_path / "file.jsonl"
     harness.run(f"{EXAMPLE}:ColourAdapter", dataset, "val", by_file, progress=False)
     by_name = tmp_path / "name.jsonl"
-    run = subprocess.run([sys.executable, "-m", "rris_bench.cli", "run", "colour", "--data-root", str(tmp_path / "data"),
-                          "--dataset", "rhand", "--out", str(by_name), "--quiet"], capture_output=True, text=True,
-                         env=env, timeout=60)
+    run = subprocess.run([sys.executable, "-m", "rris_bench.cli", "run", "colour", "--data-root",
+                          str(tmp_path / "data"), "--dataset", "rhand", "--out", str(by_name), "--quiet"],
+                         capture_output=True, text=True, env=env, timeout=60)
     assert run.returncode == 0, run.stderr
     assert by_name.read_bytes() == by_file.read_bytes()
 

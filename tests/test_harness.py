@@ -3,7 +3,6 @@ predictions file's order and content, adapter misbehaviour, and resuming a parti
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import List
 
 import numpy as np
