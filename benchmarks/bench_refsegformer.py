@@ -24,22 +24,30 @@ def part_of(name: str) -> str:
     if p[0] == "text_encoder":
         return "text encoder (BERT)"
     if p[0] == "image_encoder" and len(p) > 3 and p[1] == "layers":
-        return f"stage {int(p[2]) + 1} {'VLTF' if p[3] == 'VLTF' else p[3]}"
+        return f"stage {int(p[2]) + 1} {'Swin blocks' if p[3] == 'blocks' else p[3]}"
     if p[0] == "segmentation" and len(p) > 1:
         return "pixel decoder" if p[1] == "pixel_decoder" else "mask + existence heads"
     return "other"
 
 
-def timed(model: torch.nn.Module, batch: int, repeats: int) -> Dict[str, float]:
+def timed(model: torch.nn.Module, batch: int, repeats: int, size: int = 480) -> Dict[str, float]:
     """Wall seconds per forward (best of ``repeats``) and per part (of that run), via forward hooks."""
-    img = torch.randn(batch, 3, 480, 480)
-    ids = torch.randint(1000, 2000, (batch, 20))
-    mask = torch.ones(batch, 20, dtype=torch.long)
+    img = torch.randn(batch, 3, size, size)
+    n = model.config.max_tokens
+    ids = torch.randint(1, model.text_encoder.config.vocab_size, (batch, n))
+    mask = torch.ones(batch, n, dtype=torch.long)
     parts: Dict[str, float] = defaultdict(float)
     starts: Dict[str, float] = {}
-    tops = {n: m for n, m in model.named_modules()
-            if n.count(".") == (0 if n == "text_encoder" else 3 if n.startswith("image_encoder.layers.") else 1)
-            and (n == "text_encoder" or n.startswith(("image_encoder.layers.", "segmentation.")))}
+    def hooked(n: str) -> bool:
+        """The text encoder, each Swin block, VLTF and patch merging, and the segmentation head's parts
+        (ModuleLists have no forward, so blocks are hooked one by one)."""
+        p = n.split(".")
+        if n == "text_encoder":
+            return True
+        if p[0] == "image_encoder" and len(p) > 3 and p[1] == "layers":
+            return len(p) == (5 if p[3] == "blocks" else 4)
+        return p[0] == "segmentation" and len(p) == 2
+    tops = {n: m for n, m in model.named_modules() if hooked(n)}
     hooks = []
     for name, module in tops.items():
         hooks.append(module.register_forward_pre_hook(lambda m, a, n=name: starts.__setitem__(n, time.perf_counter())))
@@ -66,13 +74,15 @@ def main() -> None:
     ap.add_argument("--batch", type=int, nargs="+", default=[1, 4])
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--preset", default="swin-b", help="swin-b (default), swin-t; tiny to try the script quickly")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    model = build("swin-b").eval()
-    print(f"RefSegformer swin-b, {sum(p.numel() for p in model.parameters()):,} parameters, "
+    model = build(args.preset, **({"text": {"kind": "tiny", "vocab": ["a"]}} if args.preset == "tiny" else {})).eval()
+    size = model.config.img_size
+    print(f"RefSegformer {args.preset} at {size}x{size}, {sum(p.numel() for p in model.parameters()):,} parameters, "
           f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    results = {b: timed(model, b, args.repeats) for b in args.batch}
+    results = {b: timed(model, b, args.repeats, size) for b in args.batch}
     names = [k for k in sorted(results[args.batch[0]], key=lambda k: -results[args.batch[0]][k]) if k != "total"]
     print(f"{'part':<28}" + "".join(f"{'batch ' + str(b):>18}" for b in args.batch))
     for name in names + ["total"]:

@@ -40,6 +40,8 @@ class RefSegformerConfig:
     fusion_init: str = "official"
     # the official existence head reads DETACHED features; tiny lets its loss train the network too
     exist_detach: bool = True
+    # pooling of the existence head over pixels: official "mean"; "max" (tiny) keeps a small object's evidence
+    exist_pool: str = "mean"
 
     def __post_init__(self) -> None:
         if not 1 <= self.n_fuse <= len(self.depths) - 1:
@@ -47,6 +49,8 @@ class RefSegformerConfig:
         if self.fusion_init not in ("official", "fast"):
             raise InputError(f"fusion_init must be 'official' or 'fast', got {self.fusion_init!r}",
                              field="fusion_init")
+        if self.exist_pool not in ("mean", "max"):
+            raise InputError(f"exist_pool must be 'mean' or 'max', got {self.exist_pool!r}", field="exist_pool")
         if self.decoder_dim != 2 * self.embed_dim:
             raise InputError(f"decoder_dim ({self.decoder_dim}) must equal stage 1's width 2*embed_dim "
                              f"({2 * self.embed_dim}): the existence head attends from one to the other",
@@ -80,7 +84,7 @@ PRESETS: Dict[str, RefSegformerConfig] = {
                                decoder_dim=64, decoder_layers=2, decoder_heads=4, decoder_points=2,
                                decoder_ffn=128, gn_groups=8, text={"kind": "tiny", "vocab": []},
                                text_train_layers=None, fusion_init="fast",
-                               exist_detach=False),
+                               exist_detach=False, exist_pool="max"),
 }
 
 

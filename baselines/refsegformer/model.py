@@ -53,6 +53,7 @@ class SegmentationHead(nn.Module):
                                                         0.001 if cfg.fusion_init == "official" else None)
         self.exist_pred = nn.Linear(dims[1], 1)
         self.detach = cfg.exist_detach
+        self.pool = cfg.exist_pool
 
     def forward(self, feats: List[torch.Tensor], memories: List[Optional[torch.Tensor]]
                 ) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -63,7 +64,8 @@ class SegmentationHead(nn.Module):
         mem = memories[1]
         if self.detach:
             pixels, mem = pixels.detach(), mem.detach()
-        exist = self.src_cross_attn(pixels, mem, mem).mean(1)
+        attended = self.src_cross_attn(pixels, mem, mem)
+        exist = attended.mean(1) if self.pool == "mean" else attended.amax(1)
         return mask, self.exist_pred(exist).squeeze(1)
 
 
