@@ -6,7 +6,7 @@ onto the finest level gives the mask feature. Module names follow mmcv (``input_
 from __future__ import annotations
 
 import math
-from typing import List, Sequence, Tuple
+from typing import List, Sequence
 
 import torch
 import torch.nn.functional as F

@@ -100,7 +100,8 @@ def refsegformer_loss(logits: torch.Tensor, exist_logit: torch.Tensor, target: t
     prob = torch.sigmoid(exist_logit)
     bce = F.binary_cross_entropy(prob, exist.to(prob.dtype), reduction="sum") / counts["samples"]
     loss = loss_pos + NEG_WEIGHT * loss_neg + EXIST_WEIGHT * bce
-    return loss, {"ce_pos": float(loss_pos.detach()), "ce_neg": float(loss_neg.detach()), "bce_exist": float(bce.detach())}
+    parts = {"ce_pos": float(loss_pos.detach()), "ce_neg": float(loss_neg.detach()), "bce_exist": float(bce.detach())}
+    return loss, parts
 
 
 def tiny_config(dataset: ReferDataset, text: str = "tiny", **overrides: Any) -> RefSegformerConfig:
@@ -109,8 +110,8 @@ def tiny_config(dataset: ReferDataset, text: str = "tiny", **overrides: Any) -> 
     if text == "minilm":
         spec: Dict[str, Any] = {"kind": "minilm"}
     else:
-        spec = {**preset("tiny").text, "vocab": build_vocab(s.get("raw") or s.get("sent", "")
-                                                          for ref in dataset.refs_in() for s in ref["sentences"])}
+        sentences = (s.get("raw") or s.get("sent", "") for ref in dataset.refs_in() for s in ref["sentences"])
+        spec = {**preset("tiny").text, "vocab": build_vocab(sentences)}
     return preset("tiny", text=spec, **overrides)
 
 
