@@ -14,14 +14,15 @@ from rris_bench.errors import InputError
 
 class RefSegformerAdapter(Adapter):
     name = "refsegformer"
-    description = "RefSegformer (R-RIS paper): --opt checkpoint=PATH [preset=swin-b] [exist_threshold=0.5]"
+    description = ("RefSegformer (R-RIS paper): --opt checkpoint=PATH [preset=swin-b] [exist_threshold=0.5] "
+                   "[bert=DIR: the bert-base-uncased folder whose vocab.txt tokenizes]")
     batch_size = 8
 
     def setup(self, device: str = "cpu", checkpoint: Optional[str] = None, preset: Optional[str] = None,
-              exist_threshold: Any = 0.5, **options: Any) -> None:
+              exist_threshold: Any = 0.5, bert: Optional[str] = None, **options: Any) -> None:
         if options:
             raise InputError(f"refsegformer: unknown option(s) {sorted(options)} "
-                             "(checkpoint, preset, exist_threshold)", field="--opt")
+                             "(checkpoint, preset, exist_threshold, bert)", field="--opt")
         if not checkpoint:
             raise InputError("refsegformer needs a checkpoint: --opt checkpoint=PATH", field="--opt")
         try:
@@ -34,7 +35,8 @@ class RefSegformerAdapter(Adapter):
         from .checkpoint import load_model
         self.torch = torch
         self.device = torch.device(device)
-        self.model = load_model(checkpoint, preset).to(self.device).eval()
+        overrides = {"text": {"kind": "bert-base-uncased", "path": bert}} if bert else {}
+        self.model = load_model(checkpoint, preset, **overrides).to(self.device).eval()
         self.config = self.model.config
         self.tokenizer = build_tokenizer(self.config.text)
 
