@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import List, Optional
 
 from rris_bench.adapters import Adapter, Prediction, Sample
+from rris_bench.errors import InputError
 
 
 class LAVTAdapter(Adapter):
@@ -32,7 +33,8 @@ class LAVTAdapter(Adapter):
         from .checkpoint import load_for_inference
 
         if not checkpoint:
-            raise ValueError("needs --opt checkpoint=PATH (train one with `rris-bench train lavt`)")
+            raise InputError(f"{self.name} needs a checkpoint: --opt checkpoint=PATH "
+                             f"(train one with `rris-bench train {self.name}`)", field="--opt")
         self.torch = torch
         self.device = torch.device(device)
         self.model = load_for_inference(checkpoint, plus=self.plus, preset_name=preset, bert=bert)
