@@ -37,8 +37,9 @@ def command(model: str, data_root: Path, dataset: str, split_by: Optional[str], 
             preset: Optional[str], text: Optional[str], bert: Optional[str], swin: Optional[str], epochs: int,
             batch_size: int, lr: float, weight_decay: float, max_steps: Optional[int], val_split: str,
             positive_fraction: Optional[float], seed: int, resume: Optional[Path]) -> None:
-    """Train MODEL (refsegformer) with the official recipe as defaults (AdamW 3e-5, wd 0.01, poly 0.9,
-    50 epochs, batch 6 per process, one sentence per ref). Data-parallel: launch with torchrun.
+    """Train MODEL (refsegformer, lavt, lavt-plus) with the shared loop. The defaults are RefSegformer's
+    official recipe (AdamW 3e-5, wd 0.01, poly 0.9, 50 epochs, batch 6 per process, one sentence per ref);
+    LAVT-RIS's recipe is --lr 5e-5 --epochs 40 --batch-size 8. Data-parallel: launch with torchrun.
 
     \b
     Examples:
@@ -47,6 +48,8 @@ def command(model: str, data_root: Path, dataset: str, split_by: Optional[str], 
       torchrun --nproc_per_node 2 -m rris_bench.cli train refsegformer --data-root demo/data \\
           --dataset rtoy --preset tiny --lr 1e-3 --batch-size 8 --epochs 10 --out runs/tiny
       rris-bench train refsegformer ... --resume runs/rsf/last.pth
+      rris-bench train lavt-plus --data-root data --dataset rrefcoco --out runs/lavtp \\
+          --lr 5e-5 --epochs 40 --batch-size 8
     """
     from ..baselines.common.registry import make_task
     from ..baselines.common.training import TrainConfig, train
