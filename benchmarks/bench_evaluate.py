@@ -85,7 +85,7 @@ def make_data(root: Path, n_predictions: int, seed: int = 0) -> Path:
 def run_engine(root: Path, path: Path):
     """What ``rris-bench evaluate`` does: load the dataset and the predictions, validate, score."""
     from rris_bench.metrics import evaluate
-    from rris_bench.metrics.engine import paused_gc
+    from rris_bench.gcpause import paused_gc
     start = time.perf_counter()
     with paused_gc():
         record = evaluate(load_dataset(root, "rsynth"), path, ["val"])

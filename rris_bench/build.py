@@ -13,7 +13,6 @@ file order. Same inputs and seed give byte-identical files.
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import os
 import pickle
@@ -29,6 +28,7 @@ from tqdm import tqdm
 from . import __version__
 from .errors import InputError
 from .files import PathLike, sha256_file
+from .gcpause import paused_gc
 from .refer import ReferDataset, load_dataset, robust_name, sentence_exists
 from .generators import STRATEGIES
 from .generators.base import CATEGORY_ABSENT, Candidate, Context, PoolSentence, Positive
@@ -258,22 +258,9 @@ def build_robust_dataset(root: PathLike, dataset: str, *, split_by: Optional[str
     if out_name == dataset:
         raise InputError("the output would overwrite the source", field="out_name")
     chosen = ds.refs_in(splits)
-    with _gc_paused():
+    with paused_gc():
         return _build(ds, chosen, root, dataset, out_name, negatives_per_ref, weights, seed, verified_only, fmt,
                       parser, n_process, progress)
-
-
-@contextlib.contextmanager
-def _gc_paused():
-    """The build makes millions of small acyclic objects; the cyclic collector's passes over them cost
-    about a third of the run time and free nothing, so it is paused for the build."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _build(ds: ReferDataset, chosen, root: Path, dataset: str, out_name: str, negatives_per_ref: int,

@@ -9,7 +9,7 @@ import click
 
 from ..errors import InputError
 from ..metrics import FORMATS, default_out, evaluate, explain, format_record, write_record
-from ..metrics.engine import paused_gc
+from ..gcpause import paused_gc
 from ..predictions import MISSING_CHOICES, read_predictions
 from ..refer import load_dataset
 

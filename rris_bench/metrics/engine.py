@@ -5,17 +5,16 @@ aggregate every metric id, and add breakdowns, intervals and the ROC curve on re
 """
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, Optional, Sequence, Union
 
 
 from .. import __version__
 from .. import predictions as predictions_io
 from ..errors import InputError
 from ..files import PathLike, write_text
+from ..gcpause import paused_gc
 from ..refer import ReferDataset
 from .aggregate import counts, metrics, sentence_iou
 from .bootstrap import intervals
@@ -25,19 +24,6 @@ from .ranking import roc_curve
 from .stats import BREAKDOWNS, SentenceTable, sentence_table
 
 RESULT_SCHEMA = "rris-result/1"
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector: parsing a large predictions file creates millions of objects
-    (none cyclic), and the collector's repeated full passes over them cost a quarter of the run time."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def evaluate(dataset: ReferDataset, predictions: Union[PathLike, predictions_io.PredictionFile],
