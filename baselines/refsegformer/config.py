@@ -42,6 +42,10 @@ class RefSegformerConfig:
     exist_detach: bool = True
     # pooling of the existence head over pixels: official "mean"; "max" (tiny) keeps a small object's evidence
     exist_pool: str = "mean"
+    # where the existence logit comes from: official "memory" (the head above); "text" (tiny): "is every
+    # word's thing somewhere in the image?": per word, the largest dot product over pixels of the mask
+    # feature with the word's projection plus a learned per-word bias, soft minimum over the words, scaled
+    exist_source: str = "memory"
 
     def __post_init__(self) -> None:
         if not 1 <= self.n_fuse <= len(self.depths) - 1:
@@ -51,6 +55,9 @@ class RefSegformerConfig:
                              field="fusion_init")
         if self.exist_pool not in ("mean", "max"):
             raise InputError(f"exist_pool must be 'mean' or 'max', got {self.exist_pool!r}", field="exist_pool")
+        if self.exist_source not in ("memory", "text"):
+            raise InputError(f"exist_source must be 'memory' or 'text', got {self.exist_source!r}",
+                             field="exist_source")
         if self.decoder_dim != 2 * self.embed_dim:
             raise InputError(f"decoder_dim ({self.decoder_dim}) must equal stage 1's width 2*embed_dim "
                              f"({2 * self.embed_dim}): the existence head attends from one to the other",
@@ -84,7 +91,7 @@ PRESETS: Dict[str, RefSegformerConfig] = {
                                decoder_dim=64, decoder_layers=2, decoder_heads=4, decoder_points=2,
                                decoder_ffn=128, gn_groups=8, text={"kind": "tiny", "vocab": []},
                                text_train_layers=None, fusion_init="fast",
-                               exist_detach=False, exist_pool="max"),
+                               exist_detach=False, exist_pool="max", exist_source="text"),
 }
 
 

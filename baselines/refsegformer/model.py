@@ -37,7 +37,7 @@ class SegmentationHead(nn.Module):
     they are created (checkpoints have them) but never run.
     """
 
-    def __init__(self, cfg: RefSegformerConfig):
+    def __init__(self, cfg: RefSegformerConfig, text_dim: int):
         super().__init__()
         dims = cfg.dims
         self.cross_attns = nn.ModuleList([ScaledDotProductAttention(d, h) for d, h in zip(dims[1:], cfg.num_heads[1:])])
@@ -54,12 +54,23 @@ class SegmentationHead(nn.Module):
         self.exist_pred = nn.Linear(dims[1], 1)
         self.detach = cfg.exist_detach
         self.pool = cfg.exist_pool
+        self.source = cfg.exist_source
+        if self.source == "text":   # tiny only: not among the official keys
+            self.exist_text_proj = nn.Linear(text_dim, cfg.decoder_dim + 1)
+            self.exist_affine = nn.Parameter(torch.tensor([1.0, 0.0]))
 
-    def forward(self, feats: List[torch.Tensor], memories: List[Optional[torch.Tensor]]
-                ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, feats: List[torch.Tensor], memories: List[Optional[torch.Tensor]], text: torch.Tensor,
+                text_mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """-> (mask logits at stride 4 (B, 2, H/4, W/4), existence logit (B,))."""
         mask_feature = self.pixel_decoder(feats)
         mask = self.mask_conv(mask_feature)
+        if self.source == "text":
+            query = self.exist_text_proj(text)                          # B, L, C + 1 (last: the word's bias)
+            found = torch.einsum("bchw,blc->blhw", mask_feature, query[..., :-1]).flatten(2).amax(2)
+            found = found / mask_feature.shape[1] ** 0.5 + query[..., -1]
+            found = found.masked_fill(text_mask == 0, float("inf"))     # soft minimum over the words
+            every = -torch.logsumexp(-found, dim=1)
+            return mask, self.exist_affine[0] * every + self.exist_affine[1]
         pixels = mask_feature.flatten(2).transpose(1, 2)
         mem = memories[1]
         if self.detach:
@@ -77,14 +88,14 @@ class RefSegformer(nn.Module):
         self.config = cfg
         self.text_encoder = build_text_encoder(cfg.text, pretrained=pretrained_text)
         self.image_encoder = ImageEncoder(cfg, text_dim(cfg.text))
-        self.segmentation = SegmentationHead(cfg)
+        self.segmentation = SegmentationHead(cfg, text_dim(cfg.text))
 
     def logits(self, img: torch.Tensor, token_ids: torch.Tensor, attention_mask: torch.Tensor
                ) -> Tuple[torch.Tensor, torch.Tensor]:
         """(mask logits (B, 2, H, W) at the input size, existence logit (B,)): what training uses."""
         text = self.text_encoder(token_ids, attention_mask=attention_mask)[0]
         feats, memories = self.image_encoder(img, text, attention_mask)
-        mask, exist = self.segmentation(feats, memories)
+        mask, exist = self.segmentation(feats, memories, text, attention_mask)
         mask = F.interpolate(mask, size=img.shape[-2:], mode="bilinear", align_corners=True)
         return mask, exist
 
