@@ -1,6 +1,6 @@
 """The RefSegformer toy demo: the tiny preset, trained by ``train_demo`` for its fixed epochs on the CPU,
-scored on rtoy val beside the trivial baselines (issue 6, item 5: beat ``gt-box`` on rIoU and ``empty`` on
-mIoU). One training run serves both tests."""
+scored on rtoy val beside the trivial baselines. Issue 6 item 5 asks it to beat ``gt-box`` on rIoU too; it
+does not yet (rIoU ~7 vs 10.3), so that claim is left to the issue, not to a test that cannot fail."""
 from __future__ import annotations
 
 import pytest
@@ -34,9 +34,3 @@ def test_demo_model_beats_empty_on_miou(scores):
     assert scores["ours"]["mIoU"] > scores["empty"]["mIoU"], scores
     assert scores["ours"]["T-acc"] > 50 and scores["ours"]["N-acc"] > 25, scores
 
-
-@pytest.mark.slow
-@pytest.mark.xfail(reason="issue 6 item 5 open: the one-minute tiny model's existence score is too weak "
-                          "(rIoU ~7.6 vs gt-box 10.3 on rtoy val)", strict=False)
-def test_demo_model_beats_gt_box_on_riou(scores):
-    assert scores["ours"]["rIoU"] > scores["gt-box"]["rIoU"], scores
