@@ -25,7 +25,7 @@ from rris_bench.refer import ReferDataset
 from . import dist as ddp
 from .data import ReferTrainDataset, load_rgb
 from .image import decide, image_tensor
-from .text import encode
+from .text import build_tokenizer, encode
 
 
 @dataclass
@@ -49,28 +49,36 @@ class TrainConfig:
 
 
 class Task:
-    """What a model brings to the loop (subclass and fill in)."""
+    """What a model brings to the loop (subclass and fill in).
+
+    ``config`` is the model's config dataclass: it has ``img_size``, ``max_tokens``, ``text`` (the text
+    encoder's spec) and ``to_dict()``, from which the task answers the loop's questions below.
+    """
 
     name = ""
     positive_fraction: Optional[float] = None  # the model's default for TrainConfig.positive_fraction
+    config: Any = None
+    _tok: Any = None
 
     def build_model(self) -> nn.Module:
         raise NotImplementedError
 
     def config_dict(self) -> Dict[str, Any]:
         """JSON-able description stored in checkpoints (rebuilds the model)."""
-        raise NotImplementedError
+        return self.config.to_dict()
 
     @property
     def img_size(self) -> int:
-        raise NotImplementedError
+        return self.config.img_size
 
     @property
     def max_tokens(self) -> int:
-        raise NotImplementedError
+        return self.config.max_tokens
 
     def tokenizer(self):
-        raise NotImplementedError
+        if self._tok is None:
+            self._tok = build_tokenizer(self.config.text)
+        return self._tok
 
     def param_groups(self, model: nn.Module, weight_decay: float) -> List[Dict[str, Any]]:
         return [{"params": [p for p in model.parameters() if p.requires_grad]}]
@@ -86,6 +94,21 @@ class Task:
                 ) -> Tuple[torch.Tensor, torch.Tensor]:
         """(foreground probability (B, S, S), existence probability (B,)) in eval mode."""
         raise NotImplementedError
+
+
+def swin_bert_groups(image_encoder: nn.Module, heads: List[nn.Parameter], text_encoder: nn.Module,
+                     text_train_layers: Optional[int]) -> List[Dict[str, Any]]:
+    """The optimiser groups RefSegformer and LAVT-RIS share: Swin norms and position tables without weight
+    decay, the rest of the Swin encoder, the heads, and BERT layers 0..text_train_layers-1 (the embeddings
+    and later layers are not optimised), or the whole text encoder when ``text_train_layers`` is None."""
+    no_decay, decay = [], []
+    for name, p in image_encoder.named_parameters():
+        skip = "norm" in name or "absolute_pos_embed" in name or "relative_position_bias_table" in name
+        (no_decay if skip else decay).append(p)
+    text = list(text_encoder.parameters()) if text_train_layers is None else \
+        [p for layer in text_encoder.encoder.layer[:text_train_layers] for p in layer.parameters()]
+    return [{"params": no_decay, "weight_decay": 0.0}, {"params": decay},
+            {"params": [p for p in heads if p.requires_grad]}, {"params": [p for p in text if p.requires_grad]}]
 
 
 def poly_lambda(total_steps: int, power: float):

@@ -17,8 +17,8 @@ from torch import nn
 from rris_bench.errors import InputError
 from rris_bench.refer import ReferDataset, load_dataset
 
-from ..common.text import build_tokenizer, build_vocab
-from ..common.training import Task, TrainConfig, train
+from ..common.text import build_vocab
+from ..common.training import Task, TrainConfig, swin_bert_groups, train
 from .config import LAVTConfig, preset
 from .loss import lavt_loss, lavt_plus_loss
 from .model import LAVT
@@ -41,7 +41,6 @@ class LAVTTask(Task):
         self.swin = swin
         self.name = config.name
         self.positive_fraction = None if config.existence else 1.0
-        self._tok = None
 
     @classmethod
     def tiny(cls, plus: bool, vocab: Sequence[str]) -> "LAVTTask":
@@ -56,37 +55,12 @@ class LAVTTask(Task):
             load_swin_pretrained(SimpleNamespace(image_encoder=model.backbone), self.swin)
         return model
 
-    def config_dict(self) -> Dict[str, Any]:
-        return self.config.to_dict()
-
-    @property
-    def img_size(self) -> int:
-        return self.config.img_size
-
-    @property
-    def max_tokens(self) -> int:
-        return self.config.max_tokens
-
-    def tokenizer(self):
-        if self._tok is None:
-            self._tok = build_tokenizer(self.config.text)
-        return self._tok
-
     def param_groups(self, model: nn.Module, weight_decay: float) -> List[Dict[str, Any]]:
-        """LAVT-RIS's groups: backbone norms / position tables without decay, the rest of the backbone, the
-        decoder (and LAVT+'s existence head), BERT layers 0..text_train_layers-1 (all of BERT when None)."""
-        no_decay, decay = [], []
-        for name, p in model.backbone.named_parameters():
-            skip = "norm" in name or "absolute_pos_embed" in name or "relative_position_bias_table" in name
-            (no_decay if skip else decay).append(p)
+        """LAVT-RIS's groups (``swin_bert_groups``): the decoder and LAVT+'s existence head as the heads."""
         heads = list(model.classifier.parameters())
         if model.exist_head is not None:
             heads += list(model.exist_head.parameters())
-        n = self.config.text_train_layers
-        text = list(model.text_encoder.parameters()) if n is None else \
-            [p for layer in model.text_encoder.encoder.layer[:n] for p in layer.parameters()]
-        return [{"params": no_decay, "weight_decay": 0.0}, {"params": decay}, {"params": heads},
-                {"params": text}]
+        return swin_bert_groups(model.backbone, heads, model.text_encoder, self.config.text_train_layers)
 
     def loss(self, model: nn.Module, batch: Dict[str, torch.Tensor], counts: Dict[str, float]
              ) -> Tuple[torch.Tensor, Dict[str, float]]:

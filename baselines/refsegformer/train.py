@@ -17,8 +17,8 @@ from torch import nn
 from rris_bench.errors import InputError
 from rris_bench.refer import ReferDataset, load_dataset
 
-from ..common.text import build_tokenizer, build_vocab
-from ..common.training import Task, TrainConfig, train
+from ..common.text import build_vocab
+from ..common.training import Task, TrainConfig, swin_bert_groups, train
 from .checkpoint import load_swin_pretrained
 from .config import RefSegformerConfig, preset
 from .model import RefSegformer
@@ -36,7 +36,6 @@ class RefSegformerTask(Task):
         self.fg_weight = fg_weight
         self.pretrained_text = pretrained_text
         self.swin = swin
-        self._tok = None
 
     def build_model(self) -> nn.Module:
         """The model, with BERT weights from the text spec's folder and Swin weights from ``swin`` if given."""
@@ -45,37 +44,10 @@ class RefSegformerTask(Task):
             load_swin_pretrained(model, self.swin)
         return model
 
-    def config_dict(self) -> Dict[str, Any]:
-        return self.config.to_dict()
-
-    @property
-    def img_size(self) -> int:
-        return self.config.img_size
-
-    @property
-    def max_tokens(self) -> int:
-        return self.config.max_tokens
-
-    def tokenizer(self):
-        if self._tok is None:
-            self._tok = build_tokenizer(self.config.text)
-        return self._tok
-
     def param_groups(self, model: nn.Module, weight_decay: float) -> List[Dict[str, Any]]:
-        """The official groups: Swin norms / position tables without decay, the rest of the image encoder,
-        the segmentation head, and BERT layers 0..text_train_layers-1 (the embeddings and the other layers
-        are not optimised), or the whole text encoder when ``text_train_layers`` is None."""
-        no_decay, decay = [], []
-        for name, p in model.image_encoder.named_parameters():
-            skip = "norm" in name or "absolute_pos_embed" in name or "relative_position_bias_table" in name
-            (no_decay if skip else decay).append(p)
-        text = model.text_encoder
-        n = self.config.text_train_layers
-        text_params = list(text.parameters()) if n is None else \
-            [p for layer in text.encoder.layer[:n] for p in layer.parameters()]
-        return [{"params": no_decay, "weight_decay": 0.0}, {"params": decay},
-                {"params": [p for p in model.segmentation.parameters() if p.requires_grad]},
-                {"params": [p for p in text_params if p.requires_grad]}]
+        """The official groups (``swin_bert_groups``) with the segmentation head as the heads."""
+        return swin_bert_groups(model.image_encoder, list(model.segmentation.parameters()), model.text_encoder,
+                                self.config.text_train_layers)
 
     def loss(self, model: nn.Module, batch: Dict[str, torch.Tensor], counts: Dict[str, float]
              ) -> Tuple[torch.Tensor, Dict[str, float]]:
