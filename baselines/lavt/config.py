@@ -10,6 +10,8 @@ from typing import Any, Dict, Optional, Tuple
 
 from rris_bench.errors import InputError
 
+from ..common.config import config_from_dict
+
 
 @dataclass(frozen=True)
 class LAVTConfig:
@@ -35,14 +37,7 @@ class LAVTConfig:
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "LAVTConfig":
-        d = dict(d)
-        for key in ("depths", "num_heads", "fusion_heads"):
-            if key in d:
-                d[key] = tuple(d[key])
-        unknown = set(d) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise InputError(f"unknown LAVT config fields {sorted(unknown)}", field="config")
-        return cls(**d)
+        return config_from_dict(cls, d, ("depths", "num_heads", "fusion_heads"), "LAVT")
 
 
 PRESETS: Dict[str, LAVTConfig] = {

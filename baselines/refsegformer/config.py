@@ -11,6 +11,8 @@ from typing import Any, Dict, Optional, Tuple
 
 from rris_bench.errors import InputError
 
+from ..common.config import config_from_dict
+
 
 @dataclass(frozen=True)
 class RefSegformerConfig:
@@ -72,14 +74,7 @@ class RefSegformerConfig:
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "RefSegformerConfig":
-        d = dict(d)
-        for key in ("depths", "num_heads"):
-            if key in d:
-                d[key] = tuple(d[key])
-        unknown = set(d) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise InputError(f"unknown RefSegformer config fields {sorted(unknown)}", field="config")
-        return cls(**d)
+        return config_from_dict(cls, d, ("depths", "num_heads"), "RefSegformer")
 
 
 PRESETS: Dict[str, RefSegformerConfig] = {
