@@ -8,17 +8,17 @@ JSON Lines whose first line is ``{"info": ...}`` (what the harness writes increm
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from .errors import InputError
 from .files import PathLike, sha256_bytes
-from .metrics.halves import in_halves
-from .metrics.rle import concat, decode_counts
-from .refer import ReferDataset
+from .metrics.rle import decode_counts
+from .refer import ReferDataset, sentence_exists
 
 SCHEMA = "rris-predictions/1"
 
@@ -56,41 +56,95 @@ def jsonl_line(obj: Any) -> str:
 
 @dataclass
 class PredictionFile:
-    """A parsed predictions file: its ``info`` header (None if absent) and its raw records."""
+    """A predictions file: its ``info`` header (None if absent), its sha256 and its records.
+
+    The records of a JSON Lines file are parsed when first asked for, and can be parsed in pieces
+    (``chunk``) so that two processes each parse half of a large file. Positions are record indices for a
+    JSON or list file and byte offsets into a JSON Lines file; ``size`` is the end, ``middle`` a position
+    near half way where a record starts.
+    """
 
     path: Path
     info: Optional[Dict[str, Any]]
-    records: List[Any]
     sha256: str
+    parsed: Optional[List[Any]] = None  # every record, once parsed
+    data: bytes = b""                   # JSON Lines: the file's bytes
+    body_start: int = 0                 # JSON Lines: where the records start (after the header line)
+
+    @property
+    def records(self) -> List[Any]:
+        if self.parsed is None:
+            self.parsed = self.chunk(0, self.size)
+        return self.parsed
+
+    @property
+    def size(self) -> int:
+        return len(self.parsed) if self.parsed is not None else len(self.data)
+
+    def middle(self) -> int:
+        if self.parsed is not None:
+            return len(self.parsed) // 2
+        cut = self.data.find(b"\n", (self.body_start + len(self.data)) // 2)
+        return len(self.data) if cut < 0 else cut + 1
+
+    def chunk(self, start: int, stop: int) -> List[Any]:
+        """The records between two positions (0, ``middle()`` or ``size``)."""
+        if self.parsed is not None:
+            return self.parsed[start:stop]
+        start = max(start, self.body_start)
+        text = _utf8(self.path, self.data[start:stop], start)
+        return _json_lines(self.path, text, 1 + self.data.count(b"\n", 0, start))
+
+
+_TEXT = re.compile(rb"[^ \t\r\n]")  # where JSON whitespace ends
 
 
 def read_predictions(path: PathLike) -> PredictionFile:
-    """Parse wrapped JSON, a bare list, or JSON Lines; structure only (``validate`` checks the content)."""
+    """Open wrapped JSON, a bare list, or JSON Lines; structure only (``validate`` checks the content)."""
     path = Path(path)
     if not path.is_file():
         raise InputError("file not found", path)
     data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from None
-    stripped = text.lstrip()
-    if not stripped:
+    digest = sha256_bytes(data)
+    first = _TEXT.search(data)
+    if first is None:
         raise InputError("the file is empty", path)
-    try:
-        top = json.loads(text)
-    except json.JSONDecodeError as exc:
-        if stripped[0] != "{" or not exc.msg.startswith("Extra data"):
+    line_end = data.find(b"\n", first.start())
+    line_end = len(data) if line_end < 0 else line_end + 1
+    line = _utf8(path, data[first.start():line_end], first.start())
+    try:  # a line holding one whole value is either the whole file or the first line of JSON Lines
+        top, end = json.JSONDecoder().raw_decode(line)
+        whole_line = not line[end:].strip()
+    except (json.JSONDecodeError, RecursionError):
+        whole_line = False
+    more = _TEXT.search(data, line_end) is not None
+    if whole_line and more:
+        if isinstance(top, dict) and set(top) == {"info"}:
+            return PredictionFile(path, _info(top["info"], path), digest, data=data, body_start=line_end)
+        return PredictionFile(path, None, digest, data=data, body_start=first.start())
+    if not whole_line:
+        try:
+            top = json.loads(_utf8(path, data, 0))
+        except json.JSONDecodeError as exc:
             raise InputError(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})", path) from None
-        return _read_json_lines(path, text, sha256_bytes(data))
+        except RecursionError:
+            raise InputError("not valid JSON (nested too deeply)", path) from None
     if isinstance(top, list):
-        return PredictionFile(path, None, top, sha256_bytes(data))
+        return PredictionFile(path, None, digest, top)
     if isinstance(top, dict) and set(top) == {"info"}:  # a JSON Lines file with its header only
-        return PredictionFile(path, _info(top["info"], path), [], sha256_bytes(data))
+        return PredictionFile(path, _info(top["info"], path), digest, [])
     if not isinstance(top, dict) or not isinstance(top.get("predictions"), list):
         raise InputError('expected {"info": ..., "predictions": [...]}, a list of records, or JSON Lines',
                          path)
-    return PredictionFile(path, _info(top.get("info"), path), top["predictions"], sha256_bytes(data))
+    return PredictionFile(path, _info(top.get("info"), path), digest, top["predictions"])
+
+
+def _utf8(path: Path, data: bytes, offset: int) -> str:
+    """``data`` (bytes ``offset``.. of ``path``) as text."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason} at byte {offset + exc.start})", path) from None
 
 
 def _info(info: Any, path: Path) -> Optional[Dict[str, Any]]:
@@ -104,191 +158,299 @@ def _info(info: Any, path: Path) -> Optional[Dict[str, Any]]:
     return info
 
 
-def _read_json_lines(path: Path, text: str, digest: str) -> PredictionFile:
-    try:  # one parse of the whole file as a list is the fast way; blank lines or a bad line fall through
-        items = json.loads("[" + text.strip().replace("\n", ",") + "]")
-    except json.JSONDecodeError:
-        items = _json_lines_slowly(path, text)
-    info = None
-    if items and isinstance(items[0], dict) and set(items[0]) == {"info"}:
-        info = _info(items.pop(0)["info"], path)
-    return PredictionFile(path, info, items, digest)
+_SCAN = json.scanner.make_scanner(json.JSONDecoder())  # the C scanner of json.loads, one value at a time
 
 
-def _json_lines_slowly(path: Path, text: str) -> List[Any]:
-    """Line by line, skipping blank lines, naming the first line that is not JSON."""
+def _json_lines(path: Path, text: str, first_line: int) -> List[Any]:
+    """The records of JSON Lines ``text`` whose first line is line ``first_line`` of ``path``."""
+    try:
+        return _json_lines_quickly(text)
+    except (StopIteration, ValueError, RecursionError):  # blank lines, indentation or a bad line: line by line
+        pass
     items = []
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(text.split("\n"), first_line):
         if not line.strip():
             continue
         try:
             items.append(json.loads(line))
         except json.JSONDecodeError as exc:
             raise InputError(f"not valid JSON ({exc.msg} at column {exc.colno})", path, f"line {n}") from None
+        except RecursionError:
+            raise InputError("not valid JSON (nested too deeply)", path, f"line {n}") from None
+    return items
+
+
+def _json_lines_quickly(text: str) -> List[Any]:
+    """One value per line, each starting its line: scanned in place, without copying the text. Raises
+    StopIteration or ValueError on anything else."""
+    items: List[Any] = []
+    append, find, end_of_text, start = items.append, text.find, len(text), 0
+    while start < end_of_text:
+        value, end = _SCAN(text, start)
+        append(value)
+        stop = find("\n", end)
+        stop = end_of_text if stop < 0 else stop
+        if stop != end and text[end:stop].strip():
+            raise ValueError("more than one value on a line")
+        start = stop + 1
     return items
 
 
 # --- validation ------------------------------------------------------------------------------------
 
 
+class Selection:
+    """The sentences a predictions file is checked against: those of the chosen splits, in dataset order
+    (row i is ``sent_ids[i]``; its ref is ``refs[ref_of_row[i]]``)."""
+
+    def __init__(self, dataset: ReferDataset, splits: Optional[Sequence[str]] = None):
+        self.dataset = dataset
+        self.refs = dataset.refs_in(splits)
+        self.sent_ids = [s["sent_id"] for ref in self.refs for s in ref["sentences"]]
+        self.exists = np.array([sentence_exists(s) for ref in self.refs for s in ref["sentences"]], dtype=bool)
+        self.ref_of_row = np.repeat(np.arange(len(self.refs)), [len(r["sentences"]) for r in self.refs])
+        self.row_of = {sid: i for i, sid in enumerate(self.sent_ids)}
+        self.row_image = [ref["image_id"] for ref in self.refs for _ in ref["sentences"]]
+        sizes = {i: [im["height"], im["width"]] for i, im in dataset.images.items()}
+        self.row_size = [sizes[i] for i in self.row_image]
+
+    def __len__(self) -> int:
+        return len(self.sent_ids)
+
+
+# A problem: (phase, position, order, sent_id, field, message). Phase 0 is a record's own checks and phase 2
+# its RLE counts (position: the record's index), phase 1 a missing prediction (position: the row); sorting
+# the tuples gives the order of a single pass over the file.
+Problem = Tuple[int, int, int, Optional[int], str, str]
+
+
+@dataclass
+class CheckedRecords:
+    """Consecutive records of a file checked against a ``Selection``.
+
+    Each accepted record (the first for a selected sentence) has one entry in the arrays: ``rows`` its
+    sentence's row, ``index`` its position among the ``count`` records, ``areas`` its pixel count (0 when
+    empty or malformed), ``scores`` its score (NaN when absent). ``segmentations`` are the records' RLEs
+    (None once measured); ``columns`` per-entry arrays computed from them (``metrics.stats.measure``).
+    """
+
+    count: int
+    rows: np.ndarray
+    index: np.ndarray
+    areas: np.ndarray
+    scores: np.ndarray
+    segmentations: Optional[List[Optional[Dict[str, Any]]]]
+    problems: List[Problem]
+    ignored: int
+    any_scores: bool
+    columns: Dict[str, np.ndarray] = field(default_factory=dict)
+
+
 @dataclass
 class ValidPredictions:
-    """Validated predictions aligned with ``sent_ids`` (the selected sentences, in dataset order).
+    """Validated predictions, one row per selected sentence (``sent_ids``, dataset order).
 
-    ``segmentations[i]`` is the RLE of sentence i (None when predicted empty); ``areas`` its pixel count;
-    ``scores`` the existence scores (None when the file has none); ``missing_filled`` how many sentences
-    had no prediction and were counted as empty; ``ignored`` how many records name sentences outside the
-    selected splits (they are not scored).
+    ``areas`` pixel counts; ``scores`` existence scores (None when the file has none); ``segmentations``
+    the RLE of each row (None when empty; the whole list is None when the records were measured in place,
+    see ``columns``); ``missing_filled`` sentences without a prediction counted as empty; ``ignored``
+    records naming sentences outside the selected splits (not scored).
     """
 
     sent_ids: List[int]
-    segmentations: List[Optional[Dict[str, Any]]]
+    segmentations: Optional[List[Optional[Dict[str, Any]]]]
     areas: np.ndarray
     scores: Optional[np.ndarray]
     missing_filled: int
     ignored: int
+    columns: Dict[str, np.ndarray] = field(default_factory=dict)
 
 
 MISSING_CHOICES = ("error", "empty")
+_ABSENT = object()
+_BAD_SCORE = -1.0  # stands for a score that is present but invalid (already reported)
 
 
-def _is_int(x: Any) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
+def check_records(records: Sequence[Any], selection: Selection) -> CheckedRecords:
+    """Check each record's fields against the selection (everything but coverage and the all-or-none rule
+    for scores, which need the whole file: ``finish``), and measure the areas of well-formed RLEs."""
+    dataset, row_of, row_image, row_size = selection.dataset, selection.row_of, selection.row_image, \
+        selection.row_size
+    problems: List[Problem] = []
+    seen: Dict[int, int] = {}
+    rows, index, segs, scores, to_decode = [], [], [], [], []
+    ignored, any_scores = 0, False
+    for k, rec in enumerate(records):
+        if type(rec) is not dict:
+            problems.append((0, k, 0, None, "record", f"expected an object, found {type(rec).__name__}"))
+            continue
+        score = rec.get("score")
+        any_scores = any_scores or score is not None
+        sid = rec.get("sent_id")
+        row = row_of.get(sid) if type(sid) is int else None
+        if row is None or row in seen:
+            ignored += _sent_id_problem(k, sid, row, seen, dataset, problems)
+            continue
+        seen[row] = k
+        image_id = rec.get("image_id")
+        if image_id != row_image[row] or type(image_id) is not int:
+            problems.append((0, k, 1, sid, "image_id", "missing" if image_id is None else
+                             f"{image_id!r} does not match the sentence's image {row_image[row]}"))
+        seg = rec.get("segmentation", _ABSENT)
+        size = seg.get("size") if type(seg) is dict else None
+        if size == row_size[row] and type(seg.get("counts")) is str and type(size[0]) is int \
+                and type(size[1]) is int:  # the common case, checked without building messages
+            to_decode.append(len(rows))
+        elif seg is not None:
+            _segmentation_problem(seg, dataset.images[row_image[row]], k, sid, problems)
+        if score is None:
+            scores.append(np.nan)
+        elif type(score) is float and 0.0 <= score <= 1.0:
+            scores.append(score)
+        elif isinstance(score, int) and not isinstance(score, bool) and 0 <= score <= 1:
+            scores.append(float(score))
+        else:
+            problems.append((0, k, 2, sid, "score", f"{score!r} is not a number in [0, 1]"))
+            scores.append(_BAD_SCORE)
+        rows.append(row)
+        index.append(k)
+        segs.append(seg if seg is not _ABSENT else None)
+    counts = [segs[i]["counts"] for i in to_decode]
+    pixels = [segs[i]["size"][0] * segs[i]["size"][1] for i in to_decode]
+    decoded = decode_counts(counts, pixels)
+    areas = np.zeros(len(rows), dtype=np.int64)
+    areas[to_decode] = decoded.area
+    for j in np.flatnonzero(~decoded.valid):
+        i = to_decode[j]
+        problems.append((2, index[i], 0, selection.sent_ids[rows[i]], "segmentation.counts",
+                         f"malformed RLE: {decoded.reason[j]}"))
+    return CheckedRecords(len(records), np.array(rows, dtype=np.int64), np.array(index, dtype=np.int64), areas,
+                          np.array(scores, dtype=np.float64), segs, problems, ignored, any_scores)
 
 
-class _Problems:
-    """Collects every problem of a file; raises once, listing the first ``limit`` and counting the rest."""
+def merge_checked(first: CheckedRecords, second: CheckedRecords, selection: Selection) -> CheckedRecords:
+    """Two consecutive checked runs of one file as one: the second's records are renumbered after the
+    first's, and a sentence accepted in both keeps the first record (the second is a duplicate)."""
+    offset = first.count
+    first_record = dict(zip(first.rows.tolist(), first.index.tolist()))
+    dup = np.isin(second.rows, first.rows)
+    dropped = set(second.index[dup].tolist())
+    problems = list(first.problems)
+    problems += [(p[0], p[1] + offset, *p[2:]) for p in second.problems if p[1] not in dropped]
+    problems += [(0, int(k) + offset, 0, selection.sent_ids[row], "sent_id",
+                  f"duplicate (first seen in record #{first_record[row]})")
+                 for k, row in zip(second.index[dup].tolist(), second.rows[dup].tolist())]
+    keep = ~dup
+    segmentations = None
+    if first.segmentations is not None and second.segmentations is not None:
+        segmentations = first.segmentations + [s for s, kept in zip(second.segmentations, keep) if kept]
+    return CheckedRecords(
+        first.count + second.count, np.concatenate([first.rows, second.rows[keep]]),
+        np.concatenate([first.index, second.index[keep] + offset]),
+        np.concatenate([first.areas, second.areas[keep]]), np.concatenate([first.scores, second.scores[keep]]),
+        segmentations, problems, first.ignored + second.ignored, first.any_scores or second.any_scores,
+        {name: np.concatenate([column, second.columns[name][keep]]) for name, column in first.columns.items()})
 
-    def __init__(self, path: Path, limit: int):
-        self.path, self.limit, self.items = path, limit, []  # type: ignore[var-annotated]
 
-    def add(self, where: str, field: str, message: str) -> None:
-        self.items.append(f"{where}: {field}: {message}")
-
-    def raise_if_any(self) -> None:
-        if not self.items:
-            return
-        shown = self.items[:self.limit]
-        more = len(self.items) - len(shown)
-        tail = f"\n  ... and {more} more" if more else ""
-        noun = "problem" if len(self.items) == 1 else "problems"
-        raise InputError(f"{len(self.items)} {noun} found, nothing was scored:\n  " + "\n  ".join(shown) + tail,
-                         self.path)
+def finish(checked: CheckedRecords, selection: Selection, path: Path, *, missing: str = "error",
+           limit: int = 20) -> ValidPredictions:
+    """The whole-file checks (every selected sentence predicted, scores given for all records or none);
+    raise one InputError listing every problem (the first ``limit``), else the predictions by row."""
+    if missing not in MISSING_CHOICES:
+        raise InputError(f"missing must be one of {', '.join(MISSING_CHOICES)}, not {missing!r}",
+                         field="missing")
+    n = len(selection)
+    problems = list(checked.problems)
+    if checked.any_scores:
+        problems += [(0, int(checked.index[i]), 2, selection.sent_ids[checked.rows[i]], "score",
+                      "missing, while other records have one (give all or none)")
+                     for i in np.flatnonzero(np.isnan(checked.scores))]
+    covered = np.zeros(n, dtype=bool)
+    covered[checked.rows] = True
+    missing_rows = np.flatnonzero(~covered)
+    if len(missing_rows) and missing == "error":
+        problems += [(1, int(i), 0, selection.sent_ids[i], "prediction",
+                      "missing (pass --missing empty to count missing predictions as empty)") for i in missing_rows]
+    if problems:
+        _raise(sorted(problems, key=lambda p: p[:3]), selection, path, limit)
+    areas = np.zeros(n, dtype=np.int64)
+    areas[checked.rows] = checked.areas
+    scores = None
+    if checked.any_scores:
+        scores = np.zeros(n, dtype=np.float64)
+        scores[checked.rows] = checked.scores
+    segmentations = None
+    if checked.segmentations is not None:
+        segmentations = [None] * n
+        for row, seg, area in zip(checked.rows.tolist(), checked.segmentations, checked.areas.tolist()):
+            segmentations[row] = seg if area else None
+    columns = {}
+    for name, values in checked.columns.items():
+        columns[name] = np.zeros(n, dtype=values.dtype)
+        columns[name][checked.rows] = values
+    return ValidPredictions(selection.sent_ids, segmentations, areas, scores, len(missing_rows), checked.ignored,
+                            columns)
 
 
 def validate(preds: PredictionFile, dataset: ReferDataset, splits: Optional[Sequence[str]] = None, *,
              missing: str = "error", limit: int = 20) -> ValidPredictions:
     """Check every record against the dataset and the selected splits; raise one InputError listing all
     problems (the first ``limit``) before anything is scored."""
-    if missing not in MISSING_CHOICES:
-        raise InputError(f"missing must be one of {', '.join(MISSING_CHOICES)}, not {missing!r}",
-                         field="missing")
-    problems = _Problems(preds.path, limit)
-    refs = dataset.refs_in(splits)
-    selected = [s["sent_id"] for ref in refs for s in ref["sentences"]]
-    row_ref = [ref for ref in refs for _ in ref["sentences"]]
-    sizes = {i: [im["height"], im["width"]] for i, im in dataset.images.items()}
-    row_of = {sid: i for i, sid in enumerate(selected)}
-    found: List[Optional[int]] = [None] * len(selected)  # record index per selected sentence
-    any_scores = any(type(r) is dict and r.get("score") is not None for r in preds.records)
-    ignored = 0
-    to_decode: List[int] = []  # rows whose segmentation is an RLE of the right size: counts checked in bulk
-    for k, rec in enumerate(preds.records):
-        if type(rec) is not dict:
-            problems.add(f"record #{k}", "record", f"expected an object, found {type(rec).__name__}")
-            continue
-        sid = rec.get("sent_id")
-        row = row_of.get(sid) if type(sid) is int else None
-        if row is None or found[row] is not None:
-            ignored += _sent_id_problem(k, sid, row, found, dataset, problems)
-            continue
-        found[row] = k
-        ref = row_ref[row]
-        if rec.get("image_id") != ref["image_id"] or type(rec.get("image_id")) is not int:
-            image_id = rec.get("image_id")
-            problems.add(f"record #{k} (sent_id {sid})", "image_id", "missing" if image_id is None else
-                         f"{image_id!r} does not match the sentence's image {ref['image_id']}")
-        seg = rec.get("segmentation", _ABSENT)
-        if type(seg) is dict and seg.get("size") == sizes[ref["image_id"]] and type(seg.get("counts")) is str \
-                and all(type(v) is int for v in seg["size"]):
-            to_decode.append(row)  # the common case, checked without building messages
-        elif seg is not None:
-            _segmentation_problem(seg, dataset.images[ref["image_id"]], f"record #{k} (sent_id {sid})", problems)
-        score = rec.get("score")
-        if type(score) is not float or not 0.0 <= score <= 1.0:
-            _score_problem(score, any_scores, f"record #{k} (sent_id {sid})", problems)
-    missing_rows = [i for i, k in enumerate(found) if k is None]
-    if missing_rows and missing == "error":
-        for i in missing_rows:
-            problems.add(f"sent_id {selected[i]} (ref {row_ref[i]['ref_id']}, split {row_ref[i]['split']})",
-                         "prediction", "missing (pass --missing empty to count missing predictions as empty)")
-    records = preds.records
-    segmentations = [None if k is None else records[k].get("segmentation") for k in found]
-    counts = [segmentations[i]["counts"] for i in to_decode]
-    pixels = [segmentations[i]["size"][0] * segmentations[i]["size"][1] for i in to_decode]
-    decoded = in_halves(lambda a, b: decode_counts(counts[a:b], pixels[a:b]), len(counts), concat)
-    areas = np.zeros(len(selected), dtype=np.int64)
-    areas[to_decode] = decoded.area
-    for j in np.flatnonzero(~decoded.valid):
-        i = to_decode[j]
-        problems.add(f"record #{found[i]} (sent_id {selected[i]})", "segmentation.counts",
-                     f"malformed RLE: {decoded.reason[j]}")
-    problems.raise_if_any()
-    scores = None
-    if any_scores:
-        scores = np.array([0.0 if k is None else float(records[k]["score"]) for k in found])
-    return ValidPredictions(selected, [s if a else None for s, a in zip(segmentations, areas.tolist())], areas,
-                            scores, len(missing_rows), ignored)
+    selection = Selection(dataset, splits)
+    return finish(check_records(preds.records, selection), selection, preds.path, missing=missing, limit=limit)
 
 
-def _sent_id_problem(k: int, sid: Any, row: Optional[int], found: List[Optional[int]], dataset: ReferDataset,
-                     problems: "_Problems") -> int:
+def _raise(problems: List[Problem], selection: Selection, path: Path, limit: int) -> None:
+    """One InputError listing the first ``limit`` problems and counting the rest."""
+    lines = []
+    for phase, position, _, sid, field_name, message in problems[:limit]:
+        if phase == 1:
+            ref = selection.refs[selection.ref_of_row[position]]
+            where = f"sent_id {sid} (ref {ref['ref_id']}, split {ref['split']})"
+        else:
+            where = f"record #{position}" + ("" if sid is None else f" (sent_id {sid})")
+        lines.append(f"{where}: {field_name}: {message}")
+    more = len(problems) - len(lines)
+    tail = f"\n  ... and {more} more" if more else ""
+    noun = "problem" if len(problems) == 1 else "problems"
+    raise InputError(f"{len(problems)} {noun} found, nothing was scored:\n  " + "\n  ".join(lines) + tail, path)
+
+
+def _sent_id_problem(k: int, sid: Any, row: Optional[int], seen: Dict[int, int], dataset: ReferDataset,
+                     problems: List[Problem]) -> int:
     """Report a sent_id that is not a fresh selected sentence; returns 1 if the record is merely ignored
     (a known sentence outside the selected splits)."""
-    if not _is_int(sid):
-        problems.add(f"record #{k}", "sent_id", "missing" if sid is None else f"expected an integer, found {sid!r}")
+    if type(sid) is not int:
+        problems.append((0, k, 0, None, "sent_id",
+                         "missing" if sid is None else f"expected an integer, found {sid!r}"))
     elif sid not in dataset.sentences:
-        problems.add(f"record #{k} (sent_id {sid})", "sent_id", f"unknown sent_id (not in {dataset.name})")
+        problems.append((0, k, 0, sid, "sent_id", f"unknown sent_id (not in {dataset.name})"))
     elif row is None:
         return 1
     else:
-        problems.add(f"record #{k} (sent_id {sid})", "sent_id", f"duplicate (first seen in record #{found[row]})")
+        problems.append((0, k, 0, sid, "sent_id", f"duplicate (first seen in record #{seen[row]})"))
     return 0
 
 
-def _score_problem(score: Any, any_scores: bool, where: str, problems: "_Problems") -> None:
-    if score is None:
-        if any_scores:
-            problems.add(where, "score", "missing, while other records have one (give all or none)")
-    elif not isinstance(score, (int, float)) or isinstance(score, bool) or not 0.0 <= score <= 1.0:
-        problems.add(where, "score", f"{score!r} is not a number in [0, 1]")
-
-
-_ABSENT = object()
-
-
-def _size_ok(seg: Dict[str, Any]) -> bool:
-    size = seg.get("size")
-    return isinstance(size, list) and len(size) == 2 and all(_is_int(v) and v > 0 for v in size)
-
-
-def _segmentation_problem(seg: Any, image: Dict[str, Any], where: str, problems: _Problems) -> None:
+def _segmentation_problem(seg: Any, image: Dict[str, Any], k: int, sid: int, problems: List[Problem]) -> None:
     """Say what is wrong with a segmentation that is neither null nor an RLE of the image's size."""
+    def add(field_name: str, message: str) -> None:
+        problems.append((0, k, 1, sid, field_name, message))
+
     if seg is _ABSENT:
-        problems.add(where, "segmentation", "missing (use null for no target)")
+        add("segmentation", "missing (use null for no target)")
         return
     if not isinstance(seg, dict):
-        problems.add(where, "segmentation", f"expected a COCO RLE object or null, found {type(seg).__name__}")
+        add("segmentation", f"expected a COCO RLE object or null, found {type(seg).__name__}")
         return
-    if not _size_ok(seg):
-        problems.add(where, "segmentation.size", f"expected [height, width], found {seg.get('size')!r}")
-    elif seg["size"] != [image["height"], image["width"]]:
-        problems.add(where, "segmentation.size", f"{seg['size']} does not match image {image['id']} "
-                     f"([{image['height']}, {image['width']}]); masks must be at the original size")
+    size = seg.get("size")
+    if not (isinstance(size, list) and len(size) == 2 and all(type(v) is int and v > 0 for v in size)):
+        add("segmentation.size", f"expected [height, width], found {size!r}")
+    elif size != [image["height"], image["width"]]:
+        add("segmentation.size", f"{size} does not match image {image['id']} ([{image['height']}, "
+            f"{image['width']}]); masks must be at the original size")
     counts = seg.get("counts")
     if isinstance(counts, list):
-        problems.add(where, "segmentation.counts", "uncompressed RLE (a list) is not accepted: "
-                     "use compressed RLE (pycocotools.mask.encode)")
+        add("segmentation.counts", "uncompressed RLE (a list) is not accepted: use compressed RLE "
+            "(pycocotools.mask.encode)")
     elif not isinstance(counts, str):
-        problems.add(where, "segmentation.counts", "missing" if counts is None else
-                     f"expected a string, found {type(counts).__name__}")
+        add("segmentation.counts", "missing" if counts is None else f"expected a string, found {type(counts).__name__}")

@@ -3,6 +3,7 @@ problem with its record and field, exit code 2 and no traceback."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -154,3 +155,22 @@ def test_json_lines_with_blank_lines_and_crlf(tmp_path):
     f = read_predictions(path)
     assert f.info is not None and len(f.records) == 10
     assert validate(f, ds, ["val"]).sent_ids[0] == 11
+
+
+@pytest.mark.parametrize("body, message", [
+    ('{"sent_id": 11}  {"sent_id": 12}\n', "line 2: not valid JSON (Extra data"),    # two values on one line
+    ('{"sent_id": 11}\n' + "[" * 100000 + "\n", "line 3: not valid JSON (nested too deeply)"),
+])
+def test_json_lines_oddities_are_named_by_line(tmp_path, body, message):
+    hand_case(tmp_path)
+    path = tmp_path / "odd.jsonl"
+    path.write_text('{"info": {"dataset": "rtoy"}}\n' + body)
+    with pytest.raises(InputError, match=re.escape(message)):
+        read_predictions(path).records
+
+
+def test_deeply_nested_json_is_an_input_error(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100000 + "]" * 100000)
+    with pytest.raises(InputError, match="nested too deeply"):
+        read_predictions(path)

@@ -56,3 +56,21 @@ def test_pickle_with_non_builtin_is_refused(tmp_path):
     path.write_bytes(b"not a pickle")
     with pytest.raises(InputError, match="not a readable pickle"):
         safe_load_pickle(path)
+
+
+def test_dataset_cache_gives_the_same_dataset_and_never_runs_code(fixtures_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("RRIS_BENCH_CACHE", str(tmp_path / "cache"))
+    plain = load_dataset(fixtures_dir, "refcocog_umd_mini")
+    first = load_dataset(fixtures_dir, "refcocog_umd_mini", use_cache=True)    # parses, writes the cache
+    [entry] = (tmp_path / "cache" / "datasets").iterdir()
+    assert entry.name == f"{plain.refs_sha256}-{plain.instances_sha256}.pickle"
+    second = load_dataset(fixtures_dir, "refcocog_umd_mini", use_cache=True)   # reads the cache
+    for ds in (first, second):
+        assert ds.refs_list == plain.refs_list and ds.instances == plain.instances and ds.sha256 == plain.sha256
+        assert ds.sentences == plain.sentences and ds.image_categories == plain.image_categories
+    entry.write_bytes(pickle.dumps(([Evil()], {})))   # tampered: refused, parsed again, nothing printed
+    assert load_dataset(fixtures_dir, "refcocog_umd_mini", use_cache=True).refs_list == plain.refs_list
+    assert "pwned" not in capsys.readouterr().out
+    entry.write_bytes(b"\x80\x05truncated")            # unreadable: parsed again and rewritten
+    assert load_dataset(fixtures_dir, "refcocog_umd_mini", use_cache=True).instances == plain.instances
+    assert pickle.loads(entry.read_bytes())[0] == plain.refs_list

@@ -44,7 +44,7 @@ def _split_list(values: Tuple[str, ...]) -> Optional[list]:
 @click.option("--per-sample", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write one JSON line per sentence (I, U, areas, IoU) here.")
 @click.option("--explain", "explain_only", is_flag=True, help="Print the full metric definitions and exit.")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the ground-truth mask cache.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the cache (ground-truth masks, parsed dataset).")
 def command(predictions: Optional[Path], data_root: Path, dataset: Optional[str], split_by: Optional[str],
             splits: Tuple[str, ...], model: Optional[str], by: Tuple[str, ...], ci: Optional[float], resamples: int,
             seed: int, resolution: Optional[int], missing: str, fmt: str, out: Optional[Path],
@@ -69,7 +69,7 @@ def command(predictions: Optional[Path], data_root: Path, dataset: Optional[str]
         name = dataset or info.get("dataset")
         if not name:
             raise InputError("the file has no info.dataset: pass --dataset", predictions, field="--dataset")
-        ds = load_dataset(data_root, name, split_by or info.get("split_by"))
+        ds = load_dataset(data_root, name, split_by or info.get("split_by"), use_cache=not no_cache)
     if info.get("dataset_sha256") and info["dataset_sha256"] != ds.sha256:
         click.echo(f"rris-bench: warning: {predictions.name} was made on another version of {name} "
                    f"(dataset_sha256 differs)", err=True)

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Dict, Iterable, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
+import numpy as np
 
-from .. import __version__
+from .. import __version__, masks
 from .. import predictions as predictions_io
 from ..errors import InputError
 from ..files import PathLike, write_text
@@ -20,8 +21,10 @@ from .aggregate import counts, metrics, sentence_iou
 from .bootstrap import intervals
 from .breakdowns import breakdowns, parse_by
 from .definitions import DEFINITIONS
+from .groundtruth import ground_truth
+from .halves import in_halves
 from .ranking import roc_curve
-from .stats import BREAKDOWNS, SentenceTable, sentence_table
+from .stats import BREAKDOWNS, SentenceTable, measure, resized_areas, sentence_table
 
 RESULT_SCHEMA = "rris-result/1"
 
@@ -46,13 +49,18 @@ def evaluate(dataset: ReferDataset, predictions: Union[PathLike, predictions_io.
     if resamples < 1:
         raise InputError(f"the number of resamples must be positive, not {resamples}", field="--bootstrap")
     split_list = list(splits) if splits else None
-    dataset.refs_in(split_list)  # unknown split names fail here, before reading anything
+    selection = predictions_io.Selection(dataset, split_list)  # unknown split names fail here, before reading
     with paused_gc():
         pred_file = predictions if isinstance(predictions, predictions_io.PredictionFile) \
             else predictions_io.read_predictions(predictions)
-        valid = predictions_io.validate(pred_file, dataset, split_list, missing=missing)
-        table = sentence_table(dataset, valid, split_list, resolution=resolution, use_cache=use_cache,
-                               labels=BREAKDOWNS if per_sample is not None else by)
+        gt = ground_truth(dataset, [r["ann_id"] for r in selection.refs], use_cache=use_cache)
+        gt_rles = [gt[r["ann_id"]][0] for r in selection.refs]
+        gt_areas = np.array([gt[r["ann_id"]][1] for r in selection.refs], dtype=np.int64)
+        valid = predictions_io.finish(_checked(pred_file, selection, gt_rles, gt_areas, resolution), selection,
+                                      pred_file.path, missing=missing)
+        if resolution is not None:
+            gt_areas = resized_areas(gt_rles, resolution)
+        table = sentence_table(selection, valid, gt_areas, labels=BREAKDOWNS if per_sample is not None else by)
     if per_sample is not None:
         write_per_sample(table, per_sample)
     info = pred_file.info or {}
@@ -75,6 +83,19 @@ def evaluate(dataset: ReferDataset, predictions: Union[PathLike, predictions_io.
     if table.score is not None and table.exists.any() and (~table.exists).any():
         record["curves"]["roc"] = roc_curve(table.exists, table.score)
     return record
+
+
+def _checked(pred_file: predictions_io.PredictionFile, selection: predictions_io.Selection,
+             gt_rles: List[masks.RLE], gt_areas: np.ndarray, resolution: Optional[int]
+             ) -> predictions_io.CheckedRecords:
+    """Parse, check and measure the records, each half of the file in its own process (``halves``)."""
+    def job(start: int, stop: int) -> predictions_io.CheckedRecords:
+        checked = predictions_io.check_records(pred_file.chunk(start, stop), selection)
+        measure(checked, selection, gt_rles, gt_areas, resolution)
+        return checked
+
+    return in_halves(job, pred_file.size, lambda a, b: predictions_io.merge_checked(a, b, selection),
+                     split_at=pred_file.middle(), work=len(selection))
 
 
 def write_per_sample(table: SentenceTable, path: PathLike) -> None:

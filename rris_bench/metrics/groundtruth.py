@@ -1,26 +1,19 @@
 """Ground-truth masks of refs as RLEs, built once per instances file and cached on disk.
 
 Rasterising every referred annotation's polygons takes time on a full dataset, so the RLEs and their areas
-are kept in ``<cache>/gt/<instances sha256>.json`` (JSON, not pickle). The cache directory is
-``$RRIS_BENCH_CACHE`` or ``~/.cache/rris-bench``. A cache file that cannot be read is rebuilt.
+are kept in ``<cache>/gt/<instances sha256>.json`` (JSON, not pickle; ``rris_bench.cache`` says where).
+A cache file that cannot be read is rebuilt.
 """
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Dict, Iterable, Tuple
 
 from .. import masks
+from ..cache import cache_dir
 from ..files import write_text
 from ..refer import ReferDataset
-
-CACHE_ENV = "RRIS_BENCH_CACHE"
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "rris-bench")
-
 
 def _cache_file(dataset: ReferDataset) -> Path:
     return cache_dir() / "gt" / f"{dataset.instances_sha256}.json"

@@ -41,12 +41,6 @@ def decode_counts(counts: Sequence[str], pixels: Sequence[int]) -> DecodedCounts
     return out
 
 
-def concat(first: DecodedCounts, second: DecodedCounts) -> DecodedCounts:
-    """The results of two consecutive batches of strings, as one."""
-    return DecodedCounts(np.concatenate([first.valid, second.valid]), first.reason + second.reason,
-                         np.concatenate([first.area, second.area]))
-
-
 def runs_of(counts: str) -> np.ndarray:
     """The run lengths (background first) of one well-formed counts string."""
     values, _, _, _ = _numbers(np.frombuffer(counts.encode("ascii"), dtype=np.uint8) - np.uint8(48))

@@ -7,18 +7,16 @@ Each row also carries the labels the breakdowns group by.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .. import masks
 from ..refer import ReferDataset, sentence_exists
-from .groundtruth import ground_truth
-from .halves import in_halves
 from .resize import column_prefix, resize_nearest, resized_area_and_overlap
 
 if TYPE_CHECKING:  # predictions imports metrics.rle; a runtime import here would be circular
-    from ..predictions import ValidPredictions
+    from ..predictions import CheckedRecords, Selection, ValidPredictions
 
 LENGTH_BUCKETS = ((1, 3, "1-3 words"), (4, 6, "4-6 words"), (7, 10, "7-10 words"), (11, 10 ** 9, "11+ words"))
 BREAKDOWNS = ("split", "strategy", "verified", "category", "supercategory", "length")
@@ -70,64 +68,59 @@ def _label(name: str, dataset: ReferDataset, ref: Dict, sent: Dict) -> str:
     return str(category.get("supercategory", "unknown"))
 
 
-def sentence_table(dataset: ReferDataset, preds: "ValidPredictions", splits: Optional[Sequence[str]] = None,
-                   resolution: Optional[int] = None, use_cache: bool = True, labels: Sequence[str] = ()
-                   ) -> SentenceTable:
-    """I, U, A, G of every selected sentence, and the group labels of the breakdowns named in ``labels``;
-    ``preds`` must come from ``predictions.validate`` on the same dataset and splits (same row order)."""
-    refs = dataset.refs_in(splits)
-    ref_of_row = np.repeat(np.arange(len(refs)), [len(r["sentences"]) for r in refs])
-    exists = np.array([sentence_exists(s) for r in refs for s in r["sentences"]], dtype=bool)
-    if len(exists) != len(preds.sent_ids):
-        raise ValueError("predictions were validated against another selection of sentences")
-    gt = ground_truth(dataset, [r["ann_id"] for r in refs], use_cache=use_cache)
-    gt_rles = [gt[r["ann_id"]][0] for r in refs]
+def measure(checked: "CheckedRecords", selection: "Selection", gt_rles: List[masks.RLE], gt_areas: np.ndarray,
+            resolution: Optional[int] = None) -> None:
+    """Add the columns of ``checked``'s accepted records that need their masks, then drop the masks: ``I``
+    (pixels shared with the ground truth; 0 for negatives) and, with ``resolution``, ``A`` (the predicted
+    area on side x side). ``gt_rles`` / ``gt_areas``: per ref of the selection. Malformed RLEs (area 0 and
+    a problem already recorded) are never given to pycocotools."""
+    exists = selection.exists[checked.rows]
+    segs = checked.segmentations
     if resolution is None:
-        inter, area, gt_area = _original(preds, gt_rles, [gt[r["ann_id"]][1] for r in refs], ref_of_row, exists)
+        refs = selection.ref_of_row[checked.rows]
+        need = np.flatnonzero(exists & (checked.areas > 0) & (gt_areas[refs] > 0))
+        need = need[np.argsort(refs[need], kind="stable")]  # rows of one ref share one ground truth
+        starts = np.r_[0, np.flatnonzero(np.diff(refs[need])) + 1, len(need)] if len(need) else np.zeros(1, int)
+        inter = np.zeros(len(checked.rows), dtype=np.int64)
+        for a, b in zip(starts[:-1].tolist(), starts[1:].tolist()):
+            group = need[a:b]
+            inter[group] = masks.intersections([segs[i] for i in group], gt_rles[refs[group[0]]],
+                                               checked.areas[group])
+        checked.columns["I"] = inter
     else:
-        inter, area, gt_area = _resized(preds, gt_rles, ref_of_row, exists, resolution)
-    inter = np.where(exists, inter, 0)
+        checked.columns["I"], checked.columns["A"] = _resized(checked, selection, gt_rles, exists, resolution)
+    checked.segmentations = None
+
+
+def _resized(checked: "CheckedRecords", selection: "Selection", gt_rles: List[masks.RLE], exists: np.ndarray,
+             side: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Overlap with the resized ground truth and area, both on side x side, of each accepted record."""
+    refs = selection.ref_of_row[checked.rows]
+    inter, area = np.zeros(len(refs), dtype=np.int64), np.zeros(len(refs), dtype=np.int64)
+    current, prefix = -1, np.zeros((side, side + 1), dtype=np.int64)
+    for i in np.flatnonzero(checked.areas)[np.argsort(refs[checked.areas > 0], kind="stable")].tolist():
+        if refs[i] != current:  # one resized ground truth at a time
+            current, prefix = int(refs[i]), column_prefix(resize_nearest(gt_rles[refs[i]], side))
+        area[i], overlap = resized_area_and_overlap(checked.segmentations[i], side, prefix)
+        inter[i] = overlap if exists[i] else 0
+    return inter, area
+
+
+def resized_areas(gt_rles: List[masks.RLE], side: int) -> np.ndarray:
+    """The area of each ground truth resized to side x side."""
+    return np.array([int(resize_nearest(rle, side).sum()) for rle in gt_rles], dtype=np.int64)
+
+
+def sentence_table(selection: "Selection", preds: "ValidPredictions", gt_areas: np.ndarray,
+                   labels: Sequence[str] = ()) -> SentenceTable:
+    """The table of every selected sentence from predictions measured by ``measure`` (``gt_areas`` per ref,
+    at the resolution they were measured at), with the group labels of the breakdowns named in ``labels``."""
+    dataset, refs, exists = selection.dataset, selection.refs, selection.exists
+    area = preds.columns.get("A", preds.areas)
+    inter = np.where(exists, preds.columns["I"], 0)
+    gt_area = gt_areas[selection.ref_of_row] if len(selection) else np.zeros(0, np.int64)
     union = np.where(exists, area + gt_area - inter, area)
     groups = {name: np.array([_label(name, dataset, r, s) for r in refs for s in r["sentences"]], dtype=object)
               for name in labels}
-    return SentenceTable(np.asarray(preds.sent_ids, dtype=np.int64), ref_of_row, exists, inter, union, area,
-                         np.where(exists, gt_area, 0), preds.scores, [r["ref_id"] for r in refs], groups)
-
-
-def _original(preds: "ValidPredictions", gt_rles: List[masks.RLE], gt_areas: List[int], ref_of_row: np.ndarray,
-              exists: np.ndarray):
-    area = preds.areas.astype(np.int64)
-    gt_area = np.asarray(gt_areas, dtype=np.int64)[ref_of_row] if len(ref_of_row) else np.zeros(0, np.int64)
-    inter = np.zeros(len(area), dtype=np.int64)
-    need = np.flatnonzero(exists & (area > 0) & (gt_area > 0))
-    # rows of one ref share one ground truth: one pycocotools call per ref
-    starts = np.r_[0, np.flatnonzero(np.diff(ref_of_row[need])) + 1, len(need)].tolist() if len(need) else [0]
-    segs = preds.segmentations
-
-    def job(first_group: int, stop_group: int) -> np.ndarray:
-        out = [masks.intersections([segs[i] for i in need[a:b]], gt_rles[ref_of_row[need[a]]], area[need[a:b]])
-               for a, b in zip(starts[first_group:stop_group], starts[first_group + 1:stop_group + 1])]
-        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
-
-    n_groups = len(starts) - 1
-    middle = int(np.searchsorted(starts, len(need) // 2))  # the group boundary nearest half the rows
-    inter[need] = in_halves(job, n_groups, lambda x, y: np.concatenate([x, y]), split_at=min(middle, n_groups),
-                            work=len(need))
-    return inter, area, gt_area
-
-
-def _resized(preds: "ValidPredictions", gt_rles: List[masks.RLE], ref_of_row: np.ndarray, exists: np.ndarray,
-             side: int):
-    n = len(ref_of_row)
-    inter, area, gt_area = (np.zeros(n, dtype=np.int64) for _ in range(3))
-    current, prefix = -1, np.zeros((side, side + 1), dtype=np.int64)
-    for i in range(n):
-        j = int(ref_of_row[i])
-        if j != current:  # rows of a ref are adjacent: one resized ground truth at a time
-            current, prefix = j, column_prefix(resize_nearest(gt_rles[j], side))
-        gt_area[i] = int(prefix[:, -1].sum())
-        seg = preds.segmentations[i]
-        if seg is not None:
-            area[i], overlap = resized_area_and_overlap(seg, side, prefix)
-            inter[i] = overlap if exists[i] else 0
-    return inter, area, gt_area
+    return SentenceTable(np.asarray(preds.sent_ids, dtype=np.int64), selection.ref_of_row, exists, inter, union,
+                         area, np.where(exists, gt_area, 0), preds.scores, [r["ref_id"] for r in refs], groups)
