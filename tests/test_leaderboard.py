@@ -126,7 +126,7 @@ def test_two_runs_render_byte_identical_boards(tmp_path):
     random.Random(0).shuffle(second)
     second = [json.loads(json.dumps(dict(reversed(list(r.items()))))) for r in second]
     a = write_board(first, tmp_path / "a")
-    b = write_board(second, tmp_path / "b")
+    write_board(second, tmp_path / "b")
     files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
     files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
     assert files_a == files_b

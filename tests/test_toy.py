@@ -13,7 +13,7 @@ from rris_bench.errors import InputError
 from rris_bench.refer import IMAGE_DIR, load_dataset
 from rris_bench.toy import generate, make_image
 from rris_bench.toy.expressions import normalise
-from rris_bench.toy.world import CATEGORIES, CATEGORY_BY_NAME, COLOURS, TEST_GROUPS
+from rris_bench.toy.world import CATEGORIES, COLOURS, TEST_GROUPS
 
 SIZES = {"train": 14, "val": 4, "testA": 5, "testB": 5}
 SEED = 7
