@@ -1,6 +1,7 @@
 """The ``refsegformer`` adapter: a checkpoint (ours or the official ``ckpt.pth``) behind the Adapter interface.
 
-Images are resized to the model's square size (480 for swin-b), sentences tokenized as in training, batches
+Images are resized to the model's square size (480 for swin-b), sentences tokenized as in training (the
+``raw`` text, as the training loop reads it, falling back to the normalised ``sent``), batches
 run under ``torch.inference_mode``; the mask is the foreground probability > 0.5 at the original size, and is
 empty when the existence probability is below ``exist_threshold`` (default 0.5, as the official validation).
 """
@@ -46,7 +47,7 @@ class RefSegformerAdapter(Adapter):
         torch = self.torch
         size = self.config.img_size
         x = torch.stack([image_tensor(s.image, size) for s in batch]).to(self.device)
-        ids, mask = encode(self.tokenizer, [s.sentence for s in batch], self.config.max_tokens)
+        ids, mask = encode(self.tokenizer, [s.raw or s.sentence for s in batch], self.config.max_tokens)
         with torch.inference_mode():
             logits, exist_logit = self.model(x, ids.to(self.device), mask.to(self.device), raw=True)
             prob = logits.softmax(1)[:, 1].float().cpu()

@@ -48,6 +48,14 @@ class RefSegformerConfig:
     # word's thing somewhere in the image?": per word, the largest dot product over pixels of the mask
     # feature with the word's projection plus a learned per-word bias, soft minimum over the words, scaled
     exist_source: str = "memory"
+    # the mask logits: official "conv" (``mask_conv`` on the mask feature); "text" (tiny): "does every word
+    # hold HERE?": per pixel, the sum over the sentence's tokens of log sigmoid(the mask feature (its image
+    # mean removed) . the token's projection + a learned per-token bias), plus a learned bias. The official
+    # head trained for a minute segments every object whatever the sentence; this one follows the words
+    mask_source: str = "conv"
+    # the "text" heads' word projections also weigh the pixel's (row, column) in [-1, 1]: Swin has no absolute
+    # position, and "the left star" needs it; official False (no text heads), tiny True
+    text_coords: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.n_fuse <= len(self.depths) - 1:
@@ -60,6 +68,8 @@ class RefSegformerConfig:
         if self.exist_source not in ("memory", "text"):
             raise InputError(f"exist_source must be 'memory' or 'text', got {self.exist_source!r}",
                              field="exist_source")
+        if self.mask_source not in ("conv", "text"):
+            raise InputError(f"mask_source must be 'conv' or 'text', got {self.mask_source!r}", field="mask_source")
         if self.decoder_dim != 2 * self.embed_dim:
             raise InputError(f"decoder_dim ({self.decoder_dim}) must equal stage 1's width 2*embed_dim "
                              f"({2 * self.embed_dim}): the existence head attends from one to the other",
@@ -86,7 +96,8 @@ PRESETS: Dict[str, RefSegformerConfig] = {
                                decoder_dim=64, decoder_layers=2, decoder_heads=4, decoder_points=2,
                                decoder_ffn=128, gn_groups=8, text={"kind": "tiny", "vocab": []},
                                text_train_layers=None, fusion_init="fast",
-                               exist_detach=False, exist_pool="max", exist_source="text"),
+                               exist_detach=False, exist_pool="max", exist_source="text",
+                               mask_source="text", text_coords=True),
 }
 
 

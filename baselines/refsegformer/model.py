@@ -32,6 +32,8 @@ class MultiScaleProj(nn.Module):
 class SegmentationHead(nn.Module):
     """Pixel decoder -> ``mask_conv`` (2 classes at stride 4), and the existence head: the (detached) mask
     feature attends to stage 1's VLTF memory, is averaged over pixels, and a linear layer gives the logit.
+    The tiny preset replaces both by text heads on the mask feature (config ``mask_source``/``exist_source``
+    "text", ``text_coords``): per word, a projection of the word's embedding scores every pixel.
 
     ``cross_attns``, ``norms``, ``projects`` and ``mask_convs`` belong to the official non-pixel-decoder path;
     they are created (checkpoints have them) but never run.
@@ -55,18 +57,32 @@ class SegmentationHead(nn.Module):
         self.detach = cfg.exist_detach
         self.pool = cfg.exist_pool
         self.source = cfg.exist_source
+        self.coords = cfg.text_coords
+        extra = 3 if self.coords else 1   # the word's bias, and the two coordinate weights
         if self.source == "text":   # tiny only: not among the official keys
-            self.exist_text_proj = nn.Linear(text_dim, cfg.decoder_dim + 1)
+            self.exist_text_proj = nn.Linear(text_dim, cfg.decoder_dim + extra)
             self.exist_affine = nn.Parameter(torch.tensor([1.0, 0.0]))
+        self.mask_source = cfg.mask_source
+        if self.mask_source == "text":   # tiny only
+            self.mask_text_proj = nn.Linear(text_dim, cfg.decoder_dim + extra)
+            self.mask_bias = nn.Parameter(torch.tensor(1.0))
 
     def forward(self, feats: List[torch.Tensor], memories: List[Optional[torch.Tensor]], text: torch.Tensor,
                 text_mask: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """-> (mask logits at stride 4 (B, 2, H/4, W/4), existence logit (B,))."""
         mask_feature = self.pixel_decoder(feats)
-        mask = self.mask_conv(mask_feature)
+        if self.mask_source == "text":
+            # the mask feature's per-image mean removed: the words then weigh what differs between pixels
+            centred = mask_feature - mask_feature.mean((2, 3), keepdim=True)
+            vote = _every_word(_with_coords(centred) if self.coords else centred, self.mask_text_proj(text),
+                               text_mask)                                # B, H, W
+            mask = torch.stack([torch.zeros_like(vote), vote + self.mask_bias], 1)
+        else:
+            mask = self.mask_conv(mask_feature)
         if self.source == "text":
-            query = self.exist_text_proj(text)                          # B, L, C + 1 (last: the word's bias)
-            found = torch.einsum("bchw,blc->blhw", mask_feature, query[..., :-1]).flatten(2).amax(2)
+            query = self.exist_text_proj(text)          # B, L, C (+ 2 coordinates) + 1 (last: the word's bias)
+            feature = _with_coords(mask_feature) if self.coords else mask_feature
+            found = torch.einsum("bchw,blc->blhw", feature, query[..., :-1]).flatten(2).amax(2)
             found = found / mask_feature.shape[1] ** 0.5 + query[..., -1]
             found = found.masked_fill(text_mask == 0, float("inf"))     # soft minimum over the words
             every = -torch.logsumexp(-found, dim=1)
@@ -78,6 +94,26 @@ class SegmentationHead(nn.Module):
         attended = self.src_cross_attn(pixels, mem, mem)
         exist = attended.mean(1) if self.pool == "mean" else attended.amax(1)
         return mask, self.exist_pred(exist).squeeze(1)
+
+
+def _with_coords(feature: torch.Tensor) -> torch.Tensor:
+    """``feature`` (B, C, H, W) with two more channels: the pixel's row and column in [-1, 1], scaled by
+    sqrt(C) to a feature channel's size, so a word's projection can ask "left", "top", ... linearly."""
+    b, c, h, w = feature.shape
+    ys = torch.linspace(-1, 1, h, device=feature.device, dtype=feature.dtype)
+    xs = torch.linspace(-1, 1, w, device=feature.device, dtype=feature.dtype)
+    coords = torch.stack(torch.meshgrid(ys, xs, indexing="ij"))[None].expand(b, -1, -1, -1)
+    return torch.cat([feature, coords * c ** 0.5], 1)
+
+
+def _every_word(feature: torch.Tensor, query: torch.Tensor, text_mask: torch.Tensor) -> torch.Tensor:
+    """Per pixel, the log-probability that every token of the sentence holds there: the sum over tokens of
+    log sigmoid(feature . token projection / sqrt(C) + the token's bias). A soft AND whose gradient reaches
+    every token that fails at a pixel (a soft minimum feeds only the weakest one, and [CLS] took that role).
+    feature (B, C, H, W), query (B, L, C + 1) (the last entry: the bias), text_mask (B, L) -> (B, H, W)."""
+    found = torch.einsum("bchw,blc->blhw", feature, query[..., :-1]) / feature.shape[1] ** 0.5
+    found = F.logsigmoid(found + query[..., -1, None, None])
+    return (found * text_mask[:, :, None, None].to(found.dtype)).sum(1)
 
 
 class RefSegformer(nn.Module):
