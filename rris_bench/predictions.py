@@ -355,9 +355,7 @@ def finish(checked: CheckedRecords, selection: Selection, path: Path, *, missing
            limit: int = 20) -> ValidPredictions:
     """The whole-file checks (every selected sentence predicted, scores given for all records or none);
     raise one InputError listing every problem (the first ``limit``), else the predictions by row."""
-    if missing not in MISSING_CHOICES:
-        raise InputError(f"missing must be one of {', '.join(MISSING_CHOICES)}, not {missing!r}",
-                         field="missing")
+    check_missing_option(missing)
     n = len(selection)
     problems = list(checked.problems)
     if checked.any_scores:
@@ -389,6 +387,12 @@ def finish(checked: CheckedRecords, selection: Selection, path: Path, *, missing
         columns[name][checked.rows] = values
     return ValidPredictions(selection.sent_ids, segmentations, areas, scores, len(missing_rows), checked.ignored,
                             columns)
+
+
+def check_missing_option(missing: str) -> None:
+    if missing not in MISSING_CHOICES:
+        raise InputError(f"missing must be one of {', '.join(MISSING_CHOICES)}, not {missing!r}",
+                         field="missing")
 
 
 def validate(preds: PredictionFile, dataset: ReferDataset, splits: Optional[Sequence[str]] = None, *,

@@ -12,6 +12,7 @@ from metrics_cases import box, hand_case, write_predictions
 from rris_bench import masks
 from rris_bench.cli import main
 from rris_bench.errors import InputError
+from rris_bench.metrics import evaluate
 from rris_bench.predictions import (SCHEMA, info_record, jsonl_line, prediction_record, read_predictions,
                                     validate)
 
@@ -174,3 +175,9 @@ def test_deeply_nested_json_is_an_input_error(tmp_path):
     path.write_text("[" * 100000 + "]" * 100000)
     with pytest.raises(InputError, match="nested too deeply"):
         read_predictions(path)
+
+
+def test_a_bad_missing_option_fails_before_the_file_is_read(tmp_path):
+    ds, _ = hand_case(tmp_path)
+    with pytest.raises(InputError, match="missing must be one of error, empty"):
+        evaluate(ds, tmp_path / "not-there.jsonl", ["val"], missing="zero")

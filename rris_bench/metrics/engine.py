@@ -48,6 +48,7 @@ def evaluate(dataset: ReferDataset, predictions: Union[PathLike, predictions_io.
                          field="--resolution")
     if resamples < 1:
         raise InputError(f"the number of resamples must be positive, not {resamples}", field="--bootstrap")
+    predictions_io.check_missing_option(missing)
     split_list = list(splits) if splits else None
     selection = predictions_io.Selection(dataset, split_list)  # unknown split names fail here, before reading
     with paused_gc():
