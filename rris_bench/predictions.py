@@ -252,7 +252,7 @@ class ValidPredictions:
 
     ``areas`` pixel counts; ``scores`` existence scores (None when the file has none); ``segmentations``
     the RLE of each row (None when empty; the whole list is None when the records were measured in place,
-    see ``columns``); ``missing_filled`` sentences without a prediction counted as empty; ``ignored``
+    see ``columns``); ``covered`` which rows had a record (the others were counted as empty); ``ignored``
     records naming sentences outside the selected splits (not scored).
     """
 
@@ -260,9 +260,14 @@ class ValidPredictions:
     segmentations: Optional[List[Optional[Dict[str, Any]]]]
     areas: np.ndarray
     scores: Optional[np.ndarray]
-    missing_filled: int
+    covered: np.ndarray
     ignored: int
     columns: Dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def missing_filled(self) -> int:
+        """How many sentences had no prediction and were counted as empty."""
+        return int((~self.covered).sum())
 
 
 MISSING_CHOICES = ("error", "empty")
@@ -385,8 +390,7 @@ def finish(checked: CheckedRecords, selection: Selection, path: Path, *, missing
     for name, values in checked.columns.items():
         columns[name] = np.zeros(n, dtype=values.dtype)
         columns[name][checked.rows] = values
-    return ValidPredictions(selection.sent_ids, segmentations, areas, scores, len(missing_rows), checked.ignored,
-                            columns)
+    return ValidPredictions(selection.sent_ids, segmentations, areas, scores, covered, checked.ignored, columns)
 
 
 def check_missing_option(missing: str) -> None:

@@ -115,3 +115,21 @@ def test_a_bad_line_in_the_second_half_is_named(fixtures_dir, tmp_path, monkeypa
     path.write_text("\n".join(lines) + "\n")
     alone, split = _both_ways(monkeypatch, lambda: _error(lambda: evaluate(ds, path, None)))
     assert alone == split and f"line {len(lines) - 1}: not valid JSON" in split
+
+
+@pytest.mark.parametrize("resolution", [None, 64])
+def test_missing_predictions_count_as_written_empty_ones(fixtures_dir, tmp_path, monkeypatch, resolution):
+    """Rows without a record (--missing empty) score as records with a null mask, resized ground truth
+    included, on one process and on two."""
+    ds = _rmini(fixtures_dir, tmp_path, monkeypatch)
+    preds = random_predictions(ds, np.random.default_rng(8))
+    dropped = [sid for sid in list(preds)[::4] if ds.sentences[sid].get("exist", True)]
+    written = write_predictions(tmp_path / "nulls.jsonl", ds, {**preds, **{s: (None, preds[s][1]) for s in dropped}})
+    absent = write_predictions(tmp_path / "absent.jsonl", ds, {s: v for s, v in preds.items() if s not in dropped})
+    want = evaluate(ds, written, None, resolution=resolution)["metrics"]
+    alone, split = _both_ways(monkeypatch, lambda: evaluate(ds, absent, None, resolution=resolution,
+                                                          missing="empty"))
+    assert alone == split and alone["counts"]["missing_filled"] == len(dropped) > 0
+    for name, value in want.items():
+        if name not in ("AUROC", "AP"):  # a missing record has no score: these differ by design
+            assert alone["metrics"][name] == value, name

@@ -24,7 +24,7 @@ from .definitions import DEFINITIONS
 from .groundtruth import ground_truth
 from .halves import in_halves
 from .ranking import roc_curve
-from .stats import BREAKDOWNS, SentenceTable, measure, resized_areas, sentence_table
+from .stats import BREAKDOWNS, SentenceTable, measure, row_gt_areas, sentence_table
 
 RESULT_SCHEMA = "rris-result/1"
 
@@ -59,9 +59,8 @@ def evaluate(dataset: ReferDataset, predictions: Union[PathLike, predictions_io.
         gt_areas = np.array([gt[r["ann_id"]][1] for r in selection.refs], dtype=np.int64)
         valid = predictions_io.finish(_checked(pred_file, selection, gt_rles, gt_areas, resolution), selection,
                                       pred_file.path, missing=missing)
-        if resolution is not None:
-            gt_areas = resized_areas(gt_rles, resolution)
-        table = sentence_table(selection, valid, gt_areas, labels=BREAKDOWNS if per_sample is not None else by)
+        table = sentence_table(selection, valid, row_gt_areas(selection, valid, gt_rles, gt_areas, resolution),
+                               labels=BREAKDOWNS if per_sample is not None else by)
     if per_sample is not None:
         write_per_sample(table, per_sample)
     info = pred_file.info or {}

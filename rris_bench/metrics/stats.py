@@ -71,9 +71,9 @@ def _label(name: str, dataset: ReferDataset, ref: Dict, sent: Dict) -> str:
 def measure(checked: "CheckedRecords", selection: "Selection", gt_rles: List[masks.RLE], gt_areas: np.ndarray,
             resolution: Optional[int] = None) -> None:
     """Add the columns of ``checked``'s accepted records that need their masks, then drop the masks: ``I``
-    (pixels shared with the ground truth; 0 for negatives) and, with ``resolution``, ``A`` (the predicted
-    area on side x side). ``gt_rles`` / ``gt_areas``: per ref of the selection. Malformed RLEs (area 0 and
-    a problem already recorded) are never given to pycocotools."""
+    (pixels shared with the ground truth; 0 for negatives) and, with ``resolution``, ``A`` and ``G`` (the
+    predicted and the ground-truth area on side x side). ``gt_rles`` / ``gt_areas``: per ref of the
+    selection. Malformed RLEs (area 0 and a problem already recorded) are never given to pycocotools."""
     exists = selection.exists[checked.rows]
     segs = checked.segmentations
     if resolution is None:
@@ -88,37 +88,48 @@ def measure(checked: "CheckedRecords", selection: "Selection", gt_rles: List[mas
                                                checked.areas[group])
         checked.columns["I"] = inter
     else:
-        checked.columns["I"], checked.columns["A"] = _resized(checked, selection, gt_rles, exists, resolution)
+        checked.columns.update(zip("IAG", _resized(checked, selection, gt_rles, exists, resolution)))
     checked.segmentations = None
 
 
 def _resized(checked: "CheckedRecords", selection: "Selection", gt_rles: List[masks.RLE], exists: np.ndarray,
-             side: int) -> Tuple[np.ndarray, np.ndarray]:
-    """Overlap with the resized ground truth and area, both on side x side, of each accepted record."""
+             side: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per accepted record, on side x side: overlap with the resized ground truth, predicted area, and the
+    resized ground truth's area."""
     refs = selection.ref_of_row[checked.rows]
-    inter, area = np.zeros(len(refs), dtype=np.int64), np.zeros(len(refs), dtype=np.int64)
+    inter, area, gt_area = (np.zeros(len(refs), dtype=np.int64) for _ in range(3))
     current, prefix = -1, np.zeros((side, side + 1), dtype=np.int64)
-    for i in np.flatnonzero(checked.areas)[np.argsort(refs[checked.areas > 0], kind="stable")].tolist():
-        if refs[i] != current:  # one resized ground truth at a time
+    for i in np.argsort(refs, kind="stable").tolist():  # one resized ground truth at a time
+        if refs[i] != current:
             current, prefix = int(refs[i]), column_prefix(resize_nearest(gt_rles[refs[i]], side))
-        area[i], overlap = resized_area_and_overlap(checked.segmentations[i], side, prefix)
-        inter[i] = overlap if exists[i] else 0
-    return inter, area
+        gt_area[i] = int(prefix[:, -1].sum())
+        if checked.areas[i]:
+            area[i], overlap = resized_area_and_overlap(checked.segmentations[i], side, prefix)
+            inter[i] = overlap if exists[i] else 0
+    return inter, area, gt_area
 
 
-def resized_areas(gt_rles: List[masks.RLE], side: int) -> np.ndarray:
-    """The area of each ground truth resized to side x side."""
-    return np.array([int(resize_nearest(rle, side).sum()) for rle in gt_rles], dtype=np.int64)
+def row_gt_areas(selection: "Selection", preds: "ValidPredictions", gt_rles: List[masks.RLE],
+                 gt_areas: np.ndarray, resolution: Optional[int] = None) -> np.ndarray:
+    """The ground-truth area of every row at the scoring resolution: from ``gt_areas`` (per ref) at the
+    original size; resized, from the ``G`` column ``measure`` made, resizing here only the refs of rows
+    that had no record."""
+    if resolution is None:
+        return gt_areas[selection.ref_of_row]
+    lacking = np.unique(selection.ref_of_row[~preds.covered])
+    resized = np.zeros(len(selection.refs), dtype=np.int64)
+    resized[lacking] = [int(resize_nearest(gt_rles[j], resolution).sum()) for j in lacking.tolist()]
+    return np.where(preds.covered, preds.columns["G"], resized[selection.ref_of_row])
 
 
-def sentence_table(selection: "Selection", preds: "ValidPredictions", gt_areas: np.ndarray,
+def sentence_table(selection: "Selection", preds: "ValidPredictions", gt_area: np.ndarray,
                    labels: Sequence[str] = ()) -> SentenceTable:
-    """The table of every selected sentence from predictions measured by ``measure`` (``gt_areas`` per ref,
-    at the resolution they were measured at), with the group labels of the breakdowns named in ``labels``."""
+    """The table of every selected sentence from predictions measured by ``measure`` (``gt_area`` per row, at
+    the resolution they were measured at: ``row_gt_areas``), with the group labels of the breakdowns named in
+    ``labels``."""
     dataset, refs, exists = selection.dataset, selection.refs, selection.exists
     area = preds.columns.get("A", preds.areas)
     inter = np.where(exists, preds.columns["I"], 0)
-    gt_area = gt_areas[selection.ref_of_row] if len(selection) else np.zeros(0, np.int64)
     union = np.where(exists, area + gt_area - inter, area)
     groups = {name: np.array([_label(name, dataset, r, s) for r in refs for s in r["sentences"]], dtype=object)
               for name in labels}
