@@ -30,8 +30,8 @@ class Target:
     """Ground truth, handed only to adapters that declare ``uses_ground_truth`` (the oracle baselines)."""
 
     exists: bool
-    rle: RLE          # the referred object's mask (also for negatives: the ref's object, not the target)
-    box: List[float]  # [x, y, w, h] of the referred object
+    rle: RLE          # the union of the ref's targets (also for negatives: the ref's objects); empty without one
+    box: List[float]  # [x, y, w, h] around the ref's targets; zeros without one
 
 
 @dataclass

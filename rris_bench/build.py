@@ -21,7 +21,7 @@ import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, BinaryIO, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
 from tqdm import tqdm
 
@@ -29,7 +29,9 @@ from . import __version__
 from .errors import InputError
 from .files import PathLike, sha256_file
 from .gcpause import paused_gc
-from .refer import ReferDataset, load_dataset, robust_name, sentence_exists
+from .datasets import grefcoco, refer
+from .datasets.model import Dataset, Ref, Sentence
+from .refer import load_dataset, robust_name
 from .generators import STRATEGIES
 from .generators.base import CATEGORY_ABSENT, Candidate, Context, PoolSentence, Positive
 from .generators.lexicon import Lexicon
@@ -89,14 +91,14 @@ def slot_plan(weights: Mapping[str, float], n: int, rng: random.Random) -> List[
     return plan
 
 
-def _ref_category(ds: ReferDataset, ref: Mapping[str, Any]) -> int:
-    return int(ref.get("category_id", ds.anns[ref["ann_id"]]["category_id"]))
+def _ref_categories(ds: Dataset, ref: Ref) -> FrozenSet[int]:
+    return frozenset(ds.ref_categories(ref))
 
 
 class _Builder:
     """Holds the parsed dataset while the refs of the chosen splits get their negatives."""
 
-    def __init__(self, ds: ReferDataset, parser_name: str, n_process: int):
+    def __init__(self, ds: Dataset, parser_name: str, n_process: int):
         self.ds = ds
         self.lexicon = Lexicon.for_instances(ds.instances)
         self.parser = make_parser(self.lexicon, parser_name, n_process=n_process)
@@ -110,21 +112,21 @@ class _Builder:
     def pools(self, refs: Sequence[Mapping[str, Any]], parses) -> Dict[str, List[PoolSentence]]:
         out: Dict[str, List[PoolSentence]] = {}
         for ref in refs:
-            cat = _ref_category(self.ds, ref)
+            cats = _ref_categories(self.ds, ref)
             for s in ref["sentences"]:
                 parse = parses[str(s["sent"])]
-                named = frozenset({cat}).union(*(m.category_ids for m in parse.mentions))
+                named = cats.union(*(m.category_ids for m in parse.mentions))
                 out.setdefault(ref["split"], []).append(PoolSentence(
                     s["sent_id"], str(s.get("raw", s["sent"])), " ".join(parse.tokens), ref["image_id"], named))
         return out
 
-    def context(self, ref: Mapping[str, Any], parses, pool: Sequence[PoolSentence]) -> Context:
+    def context(self, ref: Ref, parses, pool: Sequence[PoolSentence]) -> Context:
         present = frozenset(self.ds.image_categories.get(ref["image_id"], ()))
         image = self.ds.images[ref["image_id"]]
-        ann = self.ds.anns[ref["ann_id"]]
         positives = [Positive(s["sent_id"], " ".join(p.tokens), p)
                      for s, p in ((s, parses[str(s["sent"])]) for s in ref["sentences"])]
-        box = tuple(ann["bbox"]) if "bbox" in ann else None
+        box = tuple(self.ds.ref_box(ref["ref_id"])) if all("bbox" in self.ds.anns[a] for a in ref.targets) \
+            else None
         size = (image["width"], image["height"]) if "width" in image and "height" in image else None
         return Context(ref, self.lexicon, present, tuple(c for c in self.category_ids if c not in present),
                        positives, pool, box, size, {p.text for p in positives})
@@ -155,14 +157,14 @@ def _negatives_for(ctx: Context, weights: Mapping[str, float], n: int,
     return out
 
 
-def _negative_sentence(sent_id: int, name: str, cand: Candidate, fallback: Optional[str]) -> Dict[str, Any]:
+def _negative_sentence(sent_id: int, name: str, cand: Candidate, fallback: Optional[str]) -> Sentence:
     text = cand.text
     sent = {"sent_id": sent_id, "raw": cand.raw if cand.raw is not None else text, "sent": text,
             "tokens": list(cand.tokens), "exist": False, "strategy": name, "verified": cand.verified}
     sent.update(cand.provenance)
     if fallback is not None:
         sent["fallback_for"] = fallback
-    return sent
+    return Sentence.of(sent, False)
 
 
 def _json_bytes(obj: Any, indent: Optional[int] = None) -> bytes:
@@ -176,28 +178,6 @@ def _dump_json_list(items: Sequence[Any], fh: BinaryIO) -> None:
     for i, item in enumerate(items):
         fh.write(((", " if i else "") + json.dumps(item, ensure_ascii=False)).encode("utf-8"))
     fh.write(b"]\n")
-
-
-def grefcoco_refs(refs: Sequence[Mapping[str, Any]]) -> List[Dict[str, Any]]:
-    """gRefCOCO-style refs: each ref keeps its positives (``ann_id`` a one-element list, ``no_target``
-    false); its negatives become one extra ref with ``ann_id: [-1]``, ``category_id: [-1]`` and
-    ``no_target: true`` on the same image and split (the layout of grefs(unc).json in henghuiding/ReLA)."""
-    out: List[Dict[str, Any]] = []
-    next_ref = max((r["ref_id"] for r in refs), default=0) + 1
-    for ref in refs:
-        pos = [s for s in ref["sentences"] if sentence_exists(s)]
-        neg = [s for s in ref["sentences"] if not sentence_exists(s)]
-        base = {k: v for k, v in ref.items() if k not in ("sentences", "sent_ids", "ann_id", "category_id",
-                                                          "ref_id")}
-        out.append({"ref_id": ref["ref_id"], **base, "ann_id": [ref["ann_id"]],
-                    "category_id": [ref.get("category_id")], "no_target": False,
-                    "sent_ids": [s["sent_id"] for s in pos], "sentences": pos})
-        if neg:
-            out.append({"ref_id": next_ref, **base, "ann_id": [-1], "category_id": [-1], "no_target": True,
-                        "source_ref_id": ref["ref_id"], "sent_ids": [s["sent_id"] for s in neg],
-                        "sentences": neg})
-            next_ref += 1
-    return out
 
 
 @contextlib.contextmanager
@@ -233,13 +213,14 @@ def build_robust_dataset(root: PathLike, dataset: str, *, split_by: Optional[str
                          strategies: Optional[Mapping[str, float]] = None, seed: int = 0,
                          splits: Optional[Sequence[str]] = None, verified_only: bool = False,
                          fmt: str = "refer", parser: str = "auto", n_process: int = 1,
-                         progress: bool = True) -> Dict[str, Any]:
+                         progress: bool = True, source_format: str = "auto") -> Dict[str, Any]:
     """Build ``<root>/<out_name or r+dataset>`` from ``<root>/<dataset>`` and return its manifest.
 
     ``strategies`` maps strategy name -> weight (default: the five, equal weights); ``splits`` limits which
     refs get negatives (the others are copied with ``exist: true`` only); ``verified_only`` drops strategies
     whose negatives no annotation proves; ``fmt="grefcoco"`` also writes ``grefs(<split_by>).json``;
-    ``parser`` is 'auto' | 'spacy' | 'lexicon'.
+    ``parser`` is 'auto' | 'spacy' | 'lexicon'; ``source_format``: the source's on-disk format
+    (``rris_bench.datasets.FORMAT_CHOICES``), read into the model.
     """
     if negatives_per_ref < 0:
         raise InputError("must be >= 0", field="negatives_per_ref")
@@ -249,9 +230,9 @@ def build_robust_dataset(root: PathLike, dataset: str, *, split_by: Optional[str
     if not weights:
         raise InputError("no strategy left to run", field="strategies")
     root = Path(root)
-    ds = load_dataset(root, dataset, split_by)
+    ds = load_dataset(root, dataset, split_by, fmt=source_format)
     for ref in ds.refs_list:
-        if any(not sentence_exists(s) for s in ref["sentences"]):
+        if any(not s.exists for s in ref["sentences"]):
             raise InputError("already has negative sentences (exist: false): build from the original dataset",
                              ds.refs_path, f"ref_id {ref['ref_id']}")
     out_name = out_name or robust_name(dataset)
@@ -263,7 +244,7 @@ def build_robust_dataset(root: PathLike, dataset: str, *, split_by: Optional[str
                       parser, n_process, progress)
 
 
-def _build(ds: ReferDataset, chosen, root: Path, dataset: str, out_name: str, negatives_per_ref: int,
+def _build(ds: Dataset, chosen, root: Path, dataset: str, out_name: str, negatives_per_ref: int,
            weights: Dict[str, float], seed: int, verified_only: bool, fmt: str, parser: str, n_process: int,
            progress: bool) -> Dict[str, Any]:
     builder = _Builder(ds, parser, n_process)
@@ -272,11 +253,11 @@ def _build(ds: ReferDataset, chosen, root: Path, dataset: str, out_name: str, ne
 
     chosen_ids = {ref["ref_id"] for ref in chosen}
     next_id = max(ds.sentences, default=0) + 1
-    out_refs: List[Dict[str, Any]] = []
+    out_refs: List[Ref] = []
     per_split: Dict[str, Dict[str, Any]] = {}
     # file order: new sent_ids follow it; each ref's negatives are made and stored at once
     for ref in tqdm(ds.refs_list, desc="negatives", unit="ref", disable=None if progress else True):
-        sentences = [{**s, "exist": True} for s in ref["sentences"]]
+        sentences: List[Sentence] = list(ref["sentences"])
         if ref["ref_id"] in chosen_ids:
             if ref["split"] not in per_split:
                 per_split[ref["split"]] = {
@@ -298,19 +279,19 @@ def _build(ds: ReferDataset, chosen, root: Path, dataset: str, out_name: str, ne
                 split["negatives"] += 1
                 split["by_strategy"][name] += 1
                 split["by_verified"][cand.verified] += 1
-        out_ref = {k: v for k, v in ref.items() if k not in ("sentences", "sent_ids")}
-        out_ref["sent_ids"] = [s["sent_id"] for s in sentences]
-        out_ref["sentences"] = sentences
-        out_refs.append(out_ref)
+        out_refs.append(Ref.of({**ref, "sentences": sentences}, ref.targets))
     parser_name = builder.parser.name
     del builder, parses, pools  # only the output is needed from here on
+    out_path = root / out_name
+    out_records = refer.records_of(out_refs, ds.instances, out_path)
     writers: Dict[str, Callable[[BinaryIO], None]] = {
-        f"refs({ds.split_by}).p": lambda fh: pickle.dump(out_refs, fh, protocol=REFS_PICKLE_PROTOCOL),
-        f"refs({ds.split_by}).json": lambda fh: _dump_json_list(out_refs, fh),
+        f"refs({ds.split_by}).p": lambda fh: pickle.dump(out_records, fh, protocol=REFS_PICKLE_PROTOCOL),
+        f"refs({ds.split_by}).json": lambda fh: _dump_json_list(out_records, fh),
         "instances.json": lambda fh: fh.write(ds.instances_path.read_bytes()),
     }
     if fmt == "grefcoco":
-        writers[f"grefs({ds.split_by}).json"] = lambda fh: _dump_json_list(grefcoco_refs(out_refs), fh)
+        writers[f"grefs({ds.split_by}).json"] = lambda fh: _dump_json_list(
+            grefcoco.records_of(out_refs, ds.instances, out_path), fh)
     manifest = {
         "schema": "rris-build-manifest/1",
         "toolkit": {"name": "rris-bench", "version": __version__},

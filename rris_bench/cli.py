@@ -18,6 +18,7 @@ COMMANDS = {
     "demo": "demo",
     "build-dataset": "build_dataset",
     "stats": "stats",
+    "convert": "convert",
     "evaluate": "evaluate",
     "run": "run",
     "train": "train",

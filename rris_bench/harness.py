@@ -27,7 +27,7 @@ from .files import PathLike, atomic_path
 from .metrics.rle import decode_counts
 from .predictions import info_record, jsonl_line, prediction_record
 from .prefetch import Prefetcher, load_rgb
-from .refer import ReferDataset, sentence_exists
+from .datasets.model import Dataset
 
 DEFAULT_BATCH_SIZE = 8
 
@@ -49,12 +49,12 @@ class Item:
     exists: bool
 
 
-def plan(dataset: ReferDataset, splits: Sequence[str], *, group_by_image: bool = False,
+def plan(dataset: Dataset, splits: Sequence[str], *, group_by_image: bool = False,
          limit: Optional[int] = None) -> List[Item]:
     """Every sentence (positives and negatives) of every ref of ``splits``, in dataset order, or grouped by
     image (in order of first appearance) when the adapter asks; the first ``limit`` of them if given."""
     items = [Item(s["sent_id"], ref["ref_id"], ref["image_id"], s["sent"], s.get("raw", s["sent"]),
-                  sentence_exists(s))
+                  s.exists)
              for ref in dataset.refs_in(splits) for s in ref["sentences"]]
     if group_by_image:
         first = {}
@@ -70,7 +70,7 @@ def part_path(out: Path, world: distributed.World) -> Path:
     return out.with_name(out.name + suffix)
 
 
-def run(adapter_or_name: Union[str, Any], dataset: ReferDataset, split: Union[str, Sequence[str]],
+def run(adapter_or_name: Union[str, Any], dataset: Dataset, split: Union[str, Sequence[str]],
         out_path: PathLike, *, options: Optional[Dict[str, Any]] = None, device: str = "cpu",
         batch_size: Optional[int] = None, limit: Optional[int] = None, resume: bool = False,
         progress: bool = True, workers: int = 2) -> Dict[str, Any]:
@@ -146,7 +146,7 @@ def _combine(summaries: List[Dict[str, Any]]) -> Dict[str, Any]:
 class _Job:
     """One run's fixed inputs: the adapter, the plan, the output path and the info header."""
 
-    def __init__(self, name: str, adapter: Any, dataset: ReferDataset, items: List[Item], out: Path,
+    def __init__(self, name: str, adapter: Any, dataset: Dataset, items: List[Item], out: Path,
                  info: Dict[str, Any], batch_size: int, workers: int):
         self.name, self.adapter, self.dataset, self.items, self.out = name, adapter, dataset, items, out
         self.info, self.batch_size, self.workers = info, batch_size, workers
@@ -217,8 +217,7 @@ class _Job:
         height, width = pixels.shape[:2]
         target = None
         if self.with_target:
-            ref = self.dataset.refs[it.ref_id]
-            target = Target(it.exists, self._ref_rle(it.ref_id), list(self.dataset.anns[ref["ann_id"]]["bbox"]))
+            target = Target(it.exists, self._ref_rle(it.ref_id), self.dataset.ref_box(it.ref_id))
         return Sample(pixels, it.image_id, height, width, it.sent_id, it.ref_id, it.sentence, it.raw, target)
 
     def _ref_rle(self, ref_id: int) -> masks.RLE:

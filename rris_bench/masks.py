@@ -50,6 +50,16 @@ def from_segmentation(segmentation: Any, height: int, width: int) -> RLE:
     return _as_str(segmentation)
 
 
+def union(rles: Sequence[RLE], height: int, width: int) -> RLE:
+    """The union of same-size RLEs, merged run by run by pycocotools (never decoded to dense); an empty mask
+    of height x width when there are none."""
+    if not rles:
+        return empty(height, width)
+    if len(rles) == 1:
+        return _as_str(rles[0])
+    return _as_str(mask_utils.merge([_as_bytes(r) for r in rles], intersect=0))
+
+
 def from_box(box: Sequence[float], height: int, width: int) -> RLE:
     """A filled [x, y, w, h] box -> RLE, with the pixel coverage pycocotools gives boxes."""
     return _as_str(mask_utils.frPyObjects(np.array([box], dtype=np.float64), height, width)[0])

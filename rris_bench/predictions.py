@@ -18,7 +18,7 @@ import numpy as np
 from .errors import InputError
 from .files import PathLike, sha256_bytes
 from .metrics.rle import decode_counts
-from .refer import ReferDataset, sentence_exists
+from .datasets.model import Dataset
 
 SCHEMA = "rris-predictions/1"
 
@@ -203,11 +203,11 @@ class Selection:
     """The sentences a predictions file is checked against: those of the chosen splits, in dataset order
     (row i is ``sent_ids[i]``; its ref is ``refs[ref_of_row[i]]``)."""
 
-    def __init__(self, dataset: ReferDataset, splits: Optional[Sequence[str]] = None):
+    def __init__(self, dataset: Dataset, splits: Optional[Sequence[str]] = None):
         self.dataset = dataset
         self.refs = dataset.refs_in(splits)
         self.sent_ids = [s["sent_id"] for ref in self.refs for s in ref["sentences"]]
-        self.exists = np.array([sentence_exists(s) for ref in self.refs for s in ref["sentences"]], dtype=bool)
+        self.exists = np.array([s.exists for ref in self.refs for s in ref["sentences"]], dtype=bool)
         self.ref_of_row = np.repeat(np.arange(len(self.refs)), [len(r["sentences"]) for r in self.refs])
         self.row_of = {sid: i for i, sid in enumerate(self.sent_ids)}
         self.row_image = [ref["image_id"] for ref in self.refs for _ in ref["sentences"]]
@@ -399,7 +399,7 @@ def check_missing_option(missing: str) -> None:
                          field="missing")
 
 
-def validate(preds: PredictionFile, dataset: ReferDataset, splits: Optional[Sequence[str]] = None, *,
+def validate(preds: PredictionFile, dataset: Dataset, splits: Optional[Sequence[str]] = None, *,
              missing: str = "error", limit: int = 20) -> ValidPredictions:
     """Check every record against the dataset and the selected splits; raise one InputError listing all
     problems (the first ``limit``) before anything is scored."""
@@ -423,7 +423,7 @@ def _raise(problems: List[Problem], selection: Selection, path: Path, limit: int
     raise InputError(f"{len(problems)} {noun} found, nothing was scored:\n  " + "\n  ".join(lines) + tail, path)
 
 
-def _sent_id_problem(k: int, sid: Any, row: Optional[int], seen: Dict[int, int], dataset: ReferDataset,
+def _sent_id_problem(k: int, sid: Any, row: Optional[int], seen: Dict[int, int], dataset: Dataset,
                      problems: List[Problem]) -> int:
     """Report a sent_id that is not a fresh selected sentence; returns 1 if the record is merely ignored
     (a known sentence outside the selected splits)."""

@@ -21,7 +21,7 @@ from .errors import InputError
 from .files import PathLike, atomic_path
 from .predictions import PredictionFile, read_predictions, validate
 from .prefetch import load_rgb
-from .refer import ReferDataset, sentence_exists
+from .datasets.model import Dataset
 
 KINDS = ("all", "positive", "negative")
 GT_COLOUR = (60, 230, 90)
@@ -42,14 +42,14 @@ class Row:
     iou: float
 
 
-def choose(dataset: ReferDataset, splits: Optional[Sequence[str]], *, sent_ids: Sequence[int] = (),
+def choose(dataset: Dataset, splits: Optional[Sequence[str]], *, sent_ids: Sequence[int] = (),
            random: Optional[int] = None, seed: int = 0, kind: str = "all") -> List[int]:
     """The sentences to show: ``sent_ids`` as given, else ``random`` of the split's sentences of ``kind``
     (seeded, shown in dataset order)."""
     if kind not in KINDS:
         raise InputError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}", field="--kind")
     pool = [s["sent_id"] for s in dataset.sentences_in(splits)
-            if kind == "all" or sentence_exists(s) == (kind == "positive")]
+            if kind == "all" or s.exists == (kind == "positive")]
     if sent_ids:
         allowed = set(pool)
         unknown = [i for i in sent_ids if i not in allowed]
@@ -64,7 +64,7 @@ def choose(dataset: ReferDataset, splits: Optional[Sequence[str]], *, sent_ids: 
     return [sid for k, sid in enumerate(pool) if k in picked]
 
 
-def rows(dataset: ReferDataset, predictions: PredictionFile, splits: Optional[Sequence[str]],
+def rows(dataset: Dataset, predictions: PredictionFile, splits: Optional[Sequence[str]],
          sent_ids: Sequence[int]) -> List[Row]:
     """Check the predictions (missing ones count as empty) and build the rows for ``sent_ids``."""
     valid = validate(predictions, dataset, splits, missing="empty")
@@ -77,14 +77,14 @@ def rows(dataset: ReferDataset, predictions: PredictionFile, splits: Optional[Se
         pixels = load_rgb(dataset.image_path(image["id"]), image["height"], image["width"])
         segmentation = valid.segmentations[index[sid]]
         prediction = masks.decode(segmentation) if segmentation is not None else None
-        if sentence_exists(sent):
+        if sent.exists:
             truth = masks.decode(dataset.ref_rle(ref["ref_id"]))
             inter = int(np.logical_and(truth, prediction).sum()) if prediction is not None else 0
             union = int(np.logical_or(truth, prediction).sum()) if prediction is not None else int(truth.sum())
             iou, kind = inter / union if union else 0.0, "positive"
         else:
             truth, iou = None, float(prediction is None)
-            kind = f"negative: {sent.get('strategy', 'unknown strategy')}"
+            kind = f"negative: {sent.get('strategy', 'unknown strategy') if ref.targets else 'no target'}"
             if sent.get("verified"):
                 kind += f" ({sent['verified']})"
         out.append(Row(sid, sent.get("raw") or sent["sent"], kind, pixels, truth, prediction, iou))
@@ -135,7 +135,7 @@ def figure(grid: Sequence[Row], model: str = "") -> Figure:
     return fig
 
 
-def write_grid(dataset: ReferDataset, predictions: PathLike, out: PathLike, *,
+def write_grid(dataset: Dataset, predictions: PathLike, out: PathLike, *,
                splits: Optional[Sequence[str]] = None, sent_ids: Sequence[int] = (), random: Optional[int] = None,
                seed: int = 0, kind: str = "all") -> List[int]:
     """Draw the grid of the chosen sentences into the PNG ``out``; return the sent_ids shown."""

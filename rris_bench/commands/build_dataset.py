@@ -6,12 +6,15 @@ from typing import Optional
 
 import click
 
+from .options import dataset_format as dataset_format_option
+
 
 @click.command(name="build-dataset")
 @click.option("--data-root", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder holding <dataset>/refs(<split_by>).p and instances.json.")
 @click.option("--dataset", required=True, help="Source dataset folder name: refcoco, refcoco+, refcocog, toy...")
 @click.option("--split-by", default=None, help="unc, umd, google... (default: the dataset's usual one).")
+@dataset_format_option
 @click.option("--out-name", default=None, help="Output folder name (default: r<dataset>, e.g. rrefcoco).")
 @click.option("--negatives-per-ref", default=10, show_default=True, type=click.IntRange(min=0))
 @click.option("--strategies", default=None, metavar="NAME=W,...",
@@ -27,7 +30,7 @@ import click
                    "parser. The environment variable RRIS_BENCH_PARSER=lexicon forces the fallback.")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write a review report (markdown): counts and 20 random examples per strategy.")
-def command(data_root: Path, dataset: str, split_by: Optional[str], out_name: Optional[str],
+def command(data_root: Path, dataset: str, split_by: Optional[str], dataset_format: str, out_name: Optional[str],
             negatives_per_ref: int, strategies: Optional[str], splits: Optional[str], seed: int,
             verified_only: bool, fmt: str, parser: str, report: Optional[Path]) -> None:
     """Write the robust version of a dataset: every ref gets N negative sentences.
@@ -48,7 +51,7 @@ def command(data_root: Path, dataset: str, split_by: Optional[str], out_name: Op
         data_root, dataset, split_by=split_by, out_name=out_name, negatives_per_ref=negatives_per_ref,
         strategies=parse_strategies(strategies) if strategies else None, seed=seed,
         splits=[s.strip() for s in splits.split(",")] if splits else None, verified_only=verified_only,
-        fmt=fmt, parser=parser)
+        fmt=fmt, parser=parser, source_format=dataset_format)
     out = data_root / manifest["output"]["dataset"]
     click.echo(f"wrote {out} (parser: {manifest['parser']})")
     click.echo(counts_table(manifest))

@@ -12,6 +12,7 @@ from ..metrics import FORMATS, default_out, evaluate, explain, format_record, wr
 from ..gcpause import paused_gc
 from ..predictions import MISSING_CHOICES, read_predictions
 from ..refer import load_dataset
+from .options import dataset_format as dataset_format_option
 
 
 def _split_list(values: Tuple[str, ...]) -> Optional[list]:
@@ -25,6 +26,7 @@ def _split_list(values: Tuple[str, ...]) -> Optional[list]:
               help="Folder holding <dataset>/refs(<split_by>).p and instances.json.")
 @click.option("--dataset", help="Dataset folder name (default: the predictions' info.dataset).")
 @click.option("--split-by", help="refs(<split_by>).p to use (default: info.split_by, else the usual one).")
+@dataset_format_option
 @click.option("--split", "splits", multiple=True,
               help="Split(s) to score, repeatable or comma separated (default: info.split, else all).")
 @click.option("--model", help="Model name in the record (default: info.model, else the file name).")
@@ -46,7 +48,7 @@ def _split_list(values: Tuple[str, ...]) -> Optional[list]:
 @click.option("--explain", "explain_only", is_flag=True, help="Print the full metric definitions and exit.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache (ground-truth masks, parsed dataset).")
 def command(predictions: Optional[Path], data_root: Path, dataset: Optional[str], split_by: Optional[str],
-            splits: Tuple[str, ...], model: Optional[str], by: Tuple[str, ...], ci: Optional[float], resamples: int,
+            dataset_format: str, splits: Tuple[str, ...], model: Optional[str], by: Tuple[str, ...], ci: Optional[float], resamples: int,
             seed: int, resolution: Optional[int], missing: str, fmt: str, out: Optional[Path],
             per_sample: Optional[Path], explain_only: bool, no_cache: bool) -> None:
     """Score PREDICTIONS (JSON, list or JSON Lines) with every RIS / R-RIS / GRES metric.
@@ -69,7 +71,8 @@ def command(predictions: Optional[Path], data_root: Path, dataset: Optional[str]
         name = dataset or info.get("dataset")
         if not name:
             raise InputError("the file has no info.dataset: pass --dataset", predictions, field="--dataset")
-        ds = load_dataset(data_root, name, split_by or info.get("split_by"), use_cache=not no_cache)
+        ds = load_dataset(data_root, name, split_by or info.get("split_by"), fmt=dataset_format,
+                          use_cache=not no_cache)
     if info.get("dataset_sha256") and info["dataset_sha256"] != ds.sha256:
         click.echo(f"rris-bench: warning: {predictions.name} was made on another version of {name} "
                    f"(dataset_sha256 differs)", err=True)

@@ -10,6 +10,7 @@ from .. import distributed
 from ..adapters import parse_options
 from ..harness import format_summary, part_path, run
 from ..refer import load_dataset
+from .options import dataset_format as dataset_format_option
 
 
 @click.command("run", context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,6 +18,7 @@ from ..refer import load_dataset
 @click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default="data", show_default=True,
               help="Folder holding <dataset>/refs(<split_by>).p, instances.json and images/.")
 @click.option("--dataset", required=True, help="Dataset folder name, e.g. rrefcoco or rtoy.")
+@dataset_format_option
 @click.option("--split-by", help="refs(<split_by>).p to use (default: the usual one for the dataset).")
 @click.option("--split", default="val", show_default=True, help="Split to run on (comma separated for several).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
@@ -29,7 +31,7 @@ from ..refer import load_dataset
 @click.option("--resume", is_flag=True, help="Continue an interrupted run: skip the sentences already written.")
 @click.option("--workers", type=int, default=2, show_default=True, help="Threads decoding images ahead of the model.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
-def command(adapter: str, data_root: Path, dataset: str, split_by: Optional[str], split: str, out: Path,
+def command(adapter: str, data_root: Path, dataset: str, split_by: Optional[str], dataset_format: str, split: str, out: Path,
             opts: Tuple[str, ...], batch_size: Optional[int], limit: Optional[int], device: str, resume: bool,
             workers: int, quiet: bool) -> None:
     """Run ADAPTER over a split and write a predictions file (JSON Lines, appended per batch).
@@ -46,7 +48,7 @@ def command(adapter: str, data_root: Path, dataset: str, split_by: Optional[str]
       torchrun --standalone --nproc_per_node 2 -m rris_bench.cli run oracle --dataset rtoy --data-root d --out p.jsonl
     """
     options = parse_options(opts)
-    ds = load_dataset(data_root, dataset, split_by)
+    ds = load_dataset(data_root, dataset, split_by, fmt=dataset_format)
     splits = [s.strip() for s in split.split(",") if s.strip()]
     try:
         summary = run(adapter, ds, splits, out, options=options, device=device, batch_size=batch_size, limit=limit,

@@ -8,16 +8,19 @@ from typing import Optional
 
 import click
 
+from .options import dataset_format as dataset_format_option
+
 
 @click.command(name="stats")
 @click.option("--data-root", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--dataset", required=True, help="Dataset folder name, e.g. rrefcoco or rtoy.")
 @click.option("--split-by", default=None)
+@dataset_format_option
 @click.option("--examples", "examples", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="Write the review report (counts and 20 random examples per strategy) to this markdown file.")
 @click.option("--n-examples", default=20, show_default=True, type=click.IntRange(min=0))
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the example draw.")
-def command(data_root: Path, dataset: str, split_by: Optional[str], examples: Optional[Path], n_examples: int,
+def command(data_root: Path, dataset: str, split_by: Optional[str], dataset_format: str, examples: Optional[Path], n_examples: int,
             seed: int) -> None:
     """Count refs and sentences (positives, negatives by strategy and verified) per split.
 
@@ -28,15 +31,15 @@ def command(data_root: Path, dataset: str, split_by: Optional[str], examples: Op
     """
     from ..generators.report import report_markdown
     from ..files import write_text
-    from ..refer import load_dataset, sentence_exists
+    from ..refer import load_dataset
 
-    ds = load_dataset(data_root, dataset, split_by)
+    ds = load_dataset(data_root, dataset, split_by, fmt=dataset_format)
     rows = {}
     for ref in ds.refs_list:
         c = rows.setdefault(ref["split"], Counter())
         c["refs"] += 1
         for s in ref["sentences"]:
-            if sentence_exists(s):
+            if s.exists:
                 c["positives"] += 1
             else:
                 c["negatives"] += 1

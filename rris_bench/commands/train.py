@@ -7,12 +7,15 @@ from typing import Optional
 
 import click
 
+from .options import dataset_format as dataset_format_option
+
 
 @click.command(name="train")
 @click.argument("model")
 @click.option("--data-root", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--dataset", required=True, help="Dataset folder name, e.g. rrefcoco or rtoy.")
 @click.option("--split-by", default=None)
+@dataset_format_option
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for last.pth, history.jsonl and the per-epoch validation predictions.")
 @click.option("--preset", default=None, help="Model preset (refsegformer: swin-b [default], swin-t, tiny).")
@@ -33,7 +36,7 @@ import click
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--resume", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="A last.pth of this command to continue from (step, optimiser and schedule).")
-def command(model: str, data_root: Path, dataset: str, split_by: Optional[str], out_dir: Path,
+def command(model: str, data_root: Path, dataset: str, split_by: Optional[str], dataset_format: str, out_dir: Path,
             preset: Optional[str], text: Optional[str], bert: Optional[str], swin: Optional[str], epochs: int,
             batch_size: int, lr: float, weight_decay: float, max_steps: Optional[int], val_split: str,
             positive_fraction: Optional[float], seed: int, resume: Optional[Path]) -> None:
@@ -55,7 +58,7 @@ def command(model: str, data_root: Path, dataset: str, split_by: Optional[str], 
     from ..baselines.common.training import TrainConfig, train
     from ..refer import load_dataset
 
-    ds = load_dataset(data_root, dataset, split_by)
+    ds = load_dataset(data_root, dataset, split_by, fmt=dataset_format)
     task = make_task(model, ds, preset_name=preset, text=text, bert=bert, swin=swin)
     config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, seed=seed,
                          max_steps=max_steps, val_split=None if val_split.lower() == "none" else val_split,

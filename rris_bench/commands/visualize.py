@@ -9,6 +9,7 @@ import click
 from ..errors import InputError
 from ..predictions import read_predictions
 from ..refer import load_dataset
+from .options import dataset_format as dataset_format_option
 from ..viz import KINDS, write_grid
 
 
@@ -17,6 +18,7 @@ from ..viz import KINDS, write_grid
 @click.option("--data-root", type=click.Path(file_okay=False, path_type=Path), default="data", show_default=True,
               help="Folder holding <dataset>/refs(<split_by>).p, instances.json and images/.")
 @click.option("--dataset", help="Dataset folder name (default: the predictions' info.dataset).")
+@dataset_format_option
 @click.option("--split-by", help="refs(<split_by>).p to use (default: info.split_by, else the usual one).")
 @click.option("--split", help="Split(s), comma separated (default: info.split, else all).")
 @click.option("--sent-id", "sent_ids", multiple=True, help="Sentence(s) to show, repeatable or comma separated.")
@@ -26,7 +28,7 @@ from ..viz import KINDS, write_grid
               help="Draw random sentences among positives, negatives or all.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default="grid.png", show_default=True,
               help="PNG file to write.")
-def command(predictions: Path, data_root: Path, dataset: Optional[str], split_by: Optional[str],
+def command(predictions: Path, data_root: Path, dataset: Optional[str], split_by: Optional[str], dataset_format: str,
             split: Optional[str], sent_ids: Tuple[str, ...], n_random: Optional[int], seed: int, kind: str,
             out: Path) -> None:
     """Draw image | ground truth | prediction for some sentences of PREDICTIONS, with the sentence, its kind
@@ -42,7 +44,7 @@ def command(predictions: Path, data_root: Path, dataset: Optional[str], split_by
     name = dataset or info.get("dataset")
     if not name:
         raise InputError("the file has no info.dataset: pass --dataset", predictions, field="--dataset")
-    ds = load_dataset(data_root, name, split_by or info.get("split_by"))
+    ds = load_dataset(data_root, name, split_by or info.get("split_by"), fmt=dataset_format)
     splits = [s for s in (split or info.get("split") or "").split(",") if s] or None
     try:
         ids = [int(i) for v in sent_ids for i in v.split(",") if i.strip()]

@@ -16,12 +16,12 @@ from .. import predictions as predictions_io
 from ..errors import InputError
 from ..files import PathLike, write_text
 from ..gcpause import paused_gc
-from ..refer import ReferDataset
+from ..datasets.model import Dataset
 from .aggregate import counts, metrics, sentence_iou
 from .bootstrap import intervals
 from .breakdowns import breakdowns, parse_by
 from .definitions import DEFINITIONS
-from .groundtruth import ground_truth
+from .groundtruth import ref_ground_truth
 from .halves import in_halves
 from .ranking import roc_curve
 from .stats import BREAKDOWNS, SentenceTable, measure, row_gt_areas, sentence_table
@@ -29,7 +29,7 @@ from .stats import BREAKDOWNS, SentenceTable, measure, row_gt_areas, sentence_ta
 RESULT_SCHEMA = "rris-result/1"
 
 
-def evaluate(dataset: ReferDataset, predictions: Union[PathLike, predictions_io.PredictionFile],
+def evaluate(dataset: Dataset, predictions: Union[PathLike, predictions_io.PredictionFile],
              splits: Optional[Sequence[str]] = None, *, model: Optional[str] = None, by: Iterable[str] = (),
              ci: Optional[float] = None, resolution: Optional[int] = None, missing: str = "error", seed: int = 0,
              resamples: int = 1000, per_sample: Optional[PathLike] = None, use_cache: bool = True) -> Dict[str, Any]:
@@ -54,9 +54,7 @@ def evaluate(dataset: ReferDataset, predictions: Union[PathLike, predictions_io.
     with paused_gc():
         pred_file = predictions if isinstance(predictions, predictions_io.PredictionFile) \
             else predictions_io.read_predictions(predictions)
-        gt = ground_truth(dataset, [r["ann_id"] for r in selection.refs], use_cache=use_cache)
-        gt_rles = [gt[r["ann_id"]][0] for r in selection.refs]
-        gt_areas = np.array([gt[r["ann_id"]][1] for r in selection.refs], dtype=np.int64)
+        gt_rles, gt_areas = ref_ground_truth(dataset, selection.refs, use_cache=use_cache)
         valid = predictions_io.finish(_checked(pred_file, selection, gt_rles, gt_areas, resolution), selection,
                                       pred_file.path, missing=missing)
         table = sentence_table(selection, valid, row_gt_areas(selection, valid, gt_rles, gt_areas, resolution),

@@ -1,5 +1,9 @@
 """Ground-truth masks of refs as RLEs, built once per instances file and cached on disk.
 
+A ref's ground truth is the union of its targets' masks, crowd annotations left out (the model's rule,
+``rris_bench.datasets.model``): per-annotation RLEs are cached, unions are merged run by run from them
+(pycocotools ``merge``, no dense decoding), and a ref without target gets an empty mask.
+
 Rasterising every referred annotation's polygons takes time on a full dataset, so the RLEs and their areas
 are kept in ``<cache>/gt/<instances sha256>.json`` (JSON, not pickle; ``rris_bench.cache`` says where).
 A cache file that cannot be read is rebuilt.
@@ -8,14 +12,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Dict, Iterable, Tuple
+from typing import Dict, Iterable, List, Sequence, Tuple
+
+import numpy as np
 
 from .. import masks
 from ..cache import cache_dir
 from ..files import write_text
-from ..refer import ReferDataset
+from ..datasets.model import Dataset, Ref
 
-def _cache_file(dataset: ReferDataset) -> Path:
+
+def _cache_file(dataset: Dataset) -> Path:
     return cache_dir() / "gt" / f"{dataset.instances_sha256}.json"
 
 
@@ -27,7 +34,7 @@ def _load(path: Path) -> Dict[int, Tuple[masks.RLE, int]]:
         return {}
 
 
-def ground_truth(dataset: ReferDataset, ann_ids: Iterable[int], use_cache: bool = True
+def ground_truth(dataset: Dataset, ann_ids: Iterable[int], use_cache: bool = True
                  ) -> Dict[int, Tuple[masks.RLE, int]]:
     """ann_id -> (RLE at original size, area) for the given annotations, from the cache when possible."""
     wanted = sorted(set(ann_ids))
@@ -46,3 +53,26 @@ def ground_truth(dataset: ReferDataset, ann_ids: Iterable[int], use_cache: bool 
             except OSError:
                 pass  # an unwritable cache only costs time
     return {a: known[a] for a in wanted}
+
+
+def ref_ground_truth(dataset: Dataset, refs: Sequence[Ref], use_cache: bool = True
+                     ) -> Tuple[List[masks.RLE], np.ndarray]:
+    """Per ref: (RLE at original size, area) of the union of its non-crowd targets; empty without one.
+
+    Areas of unions of several annotations are measured on the merged RLE (overlapping parts count once)."""
+    per_ref = [dataset.mask_anns(ref) for ref in refs]
+    gt = ground_truth(dataset, [a for anns in per_ref for a in anns], use_cache=use_cache)
+    rles: List[masks.RLE] = []
+    areas = np.zeros(len(refs), dtype=np.int64)
+    merged: List[int] = []
+    for k, (ref, anns) in enumerate(zip(refs, per_ref)):
+        if len(anns) == 1:
+            rles.append(gt[anns[0]][0])
+            areas[k] = gt[anns[0]][1]
+            continue
+        image = dataset.images[ref["image_id"]]
+        rles.append(masks.union([gt[a][0] for a in anns], image["height"], image["width"]))
+        merged.append(k)
+    if merged:
+        areas[merged] = masks.areas([rles[k] for k in merged])
+    return rles, areas

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .. import masks
-from ..refer import ReferDataset, sentence_exists
+from ..datasets.model import Dataset, Ref, Sentence
 from .resize import column_prefix, resize_nearest, resized_area_and_overlap
 
 if TYPE_CHECKING:  # predictions imports metrics.rle; a runtime import here would be circular
@@ -53,19 +53,20 @@ def length_label(sentence: Dict) -> str:
     return next(name for lo, hi, name in LENGTH_BUCKETS if lo <= n <= hi) if n else "0 words"
 
 
-def _label(name: str, dataset: ReferDataset, ref: Dict, sent: Dict) -> str:
+def _label(name: str, dataset: Dataset, ref: Ref, sent: Sentence) -> str:
     """The group of one sentence in breakdown ``name`` (positives form the group "positive" of strategy
-    and verified)."""
+    and verified; a ref's category is its targets', "no target" without one, joined by "+" for several)."""
     if name == "split":
         return str(ref["split"])
     if name in ("strategy", "verified"):
-        return "positive" if sentence_exists(sent) else str(sent.get(name, "unknown"))
+        return "positive" if sent.exists else str(sent.get(name, "unknown"))
     if name == "length":
         return length_label(sent)
-    category = dataset.categories.get(ref.get("category_id"), {})
-    if name == "category":
-        return str(category.get("name", ref.get("category_id")))
-    return str(category.get("supercategory", "unknown"))
+    categories = [dataset.categories.get(c, {}) for c in dataset.ref_categories(ref)]
+    if not categories:
+        return "no target"
+    key = "name" if name == "category" else "supercategory"
+    return "+".join(sorted({str(c.get(key, "unknown")) for c in categories}))
 
 
 def measure(checked: "CheckedRecords", selection: "Selection", gt_rles: List[masks.RLE], gt_areas: np.ndarray,
