@@ -266,7 +266,10 @@ def test_cli_convert_and_dataset_format_option(tmp_path, capsys):
     capsys.readouterr()
     with pytest.raises(SystemExit) as exit_:
         main(["stats", "--data-root", str(tmp_path), "--dataset", "zg", "--dataset-format", "grefcoco"])
-    assert exit_.value.code == 0 and "| test | 3 | 3 | 2 |" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert exit_.value.code == 0 and "| split | refs | positives | negatives | refs with several targets | " \
+        "refs without target |" in out
+    assert "| test | 3 | 3 | 2 | 1 | 1 |" in out and "| train | 2 | 1 | 1 | 0 | 1 |" in out
     with pytest.raises(SystemExit) as exit_:
         main(["stats", "--data-root", str(BENCHMARKS), "--dataset", "rrefcoco", "--dataset-format", "grefcoco"])
     assert exit_.value.code == 2 and "no grefs(<split_by>).p|.json file here" in capsys.readouterr().err
@@ -285,3 +288,22 @@ def test_build_dataset_grefcoco_and_convert_write_the_same_file(tmp_path, fixtur
     assert (tmp_path / "g" / "grefs(umd).json").read_bytes() == (tmp_path / "built-grefs.json").read_bytes()
     g, r = load_dataset(tmp_path, "g"), load_dataset(tmp_path, "rrefcocog")
     assert _model(g) == _model(r) and sum(not s.exists for s in g.sentences.values()) > 0
+
+
+def test_the_dataset_cache_keeps_the_model_and_admits_nothing_else(tmp_path, monkeypatch):
+    monkeypatch.setenv("RRIS_BENCH_CACHE", str(tmp_path / "cache"))
+    for name in EXPECTED:
+        plain = load_dataset(BENCHMARKS, name)
+        load_dataset(BENCHMARKS, name, use_cache=True)
+        cached = load_dataset(BENCHMARKS, name, use_cache=True)
+        assert cached.format == plain.format and _model(cached) == _model(plain)
+        assert [s.gt_sent for s in cached.sentences.values()] == [s.gt_sent for s in plain.sentences.values()]
+    ds = load_dataset(BENCHMARKS, "rrefcoco")
+    entry = tmp_path / "cache" / "datasets" / f"{ds.refs_sha256}-{ds.instances_sha256}.pickle"
+    refs, instances, meta = pickle.loads(entry.read_bytes())
+    assert meta["format"] == "refer" and type(refs[0]).__name__ == "Ref"
+    entry.write_bytes(pickle.dumps(([dict(r) for r in refs], instances, meta)))  # no model fields: read again
+    assert _model(load_dataset(BENCHMARKS, "rrefcoco", use_cache=True)) == _model(ds)
+    entry.write_bytes(pickle.dumps((refs, instances, {**meta, "schema": "rris-dataset-cache/0"})))
+    assert _model(load_dataset(BENCHMARKS, "rrefcoco", use_cache=True)) == _model(ds)
+    assert pickle.loads(entry.read_bytes())[2]["schema"] == meta["schema"]  # rewritten by this version

@@ -48,9 +48,9 @@ def _split_list(values: Tuple[str, ...]) -> Optional[list]:
 @click.option("--explain", "explain_only", is_flag=True, help="Print the full metric definitions and exit.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache (ground-truth masks, parsed dataset).")
 def command(predictions: Optional[Path], data_root: Path, dataset: Optional[str], split_by: Optional[str],
-            dataset_format: str, splits: Tuple[str, ...], model: Optional[str], by: Tuple[str, ...], ci: Optional[float], resamples: int,
-            seed: int, resolution: Optional[int], missing: str, fmt: str, out: Optional[Path],
-            per_sample: Optional[Path], explain_only: bool, no_cache: bool) -> None:
+            dataset_format: str, splits: Tuple[str, ...], model: Optional[str], by: Tuple[str, ...],
+            ci: Optional[float], resamples: int, seed: int, resolution: Optional[int], missing: str, fmt: str,
+            out: Optional[Path], per_sample: Optional[Path], explain_only: bool, no_cache: bool) -> None:
     """Score PREDICTIONS (JSON, list or JSON Lines) with every RIS / R-RIS / GRES metric.
 
     \b

@@ -31,9 +31,9 @@ from .options import dataset_format as dataset_format_option
 @click.option("--resume", is_flag=True, help="Continue an interrupted run: skip the sentences already written.")
 @click.option("--workers", type=int, default=2, show_default=True, help="Threads decoding images ahead of the model.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
-def command(adapter: str, data_root: Path, dataset: str, split_by: Optional[str], dataset_format: str, split: str, out: Path,
-            opts: Tuple[str, ...], batch_size: Optional[int], limit: Optional[int], device: str, resume: bool,
-            workers: int, quiet: bool) -> None:
+def command(adapter: str, data_root: Path, dataset: str, split_by: Optional[str], dataset_format: str, split: str,
+            out: Path, opts: Tuple[str, ...], batch_size: Optional[int], limit: Optional[int], device: str,
+            resume: bool, workers: int, quiet: bool) -> None:
     """Run ADAPTER over a split and write a predictions file (JSON Lines, appended per batch).
 
     ADAPTER is a name from `rris-bench adapters`, path/to/file.py:Class, or module:Class.

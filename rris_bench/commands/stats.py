@@ -20,9 +20,10 @@ from .options import dataset_format as dataset_format_option
               help="Write the review report (counts and 20 random examples per strategy) to this markdown file.")
 @click.option("--n-examples", default=20, show_default=True, type=click.IntRange(min=0))
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the example draw.")
-def command(data_root: Path, dataset: str, split_by: Optional[str], dataset_format: str, examples: Optional[Path], n_examples: int,
-            seed: int) -> None:
-    """Count refs and sentences (positives, negatives by strategy and verified) per split.
+def command(data_root: Path, dataset: str, split_by: Optional[str], dataset_format: str, examples: Optional[Path],
+            n_examples: int, seed: int) -> None:
+    """Count refs and sentences (positives, negatives by strategy and verified) per split; refs without target
+    or with several targets where the benchmark has them.
 
     \b
     Examples:
@@ -38,13 +39,16 @@ def command(data_root: Path, dataset: str, split_by: Optional[str], dataset_form
     for ref in ds.refs_list:
         c = rows.setdefault(ref["split"], Counter())
         c["refs"] += 1
+        if len(ref.targets) != 1:  # columns that appear only for the benchmarks that have such refs
+            c["refs without target" if not ref.targets else "refs with several targets"] += 1
         for s in ref["sentences"]:
             if s.exists:
                 c["positives"] += 1
             else:
                 c["negatives"] += 1
-                c[s.get("strategy", "?")] += 1
-                c[s.get("verified", "?")] += 1
+                for name in ("strategy", "verified"):  # what build-dataset records on its negatives
+                    if name in s:
+                        c[s[name]] += 1
     keys = ["refs", "positives", "negatives"]
     keys += sorted({k for c in rows.values() for k in c} - set(keys))
     click.echo("| split | " + " | ".join(keys) + " |")

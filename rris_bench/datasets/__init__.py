@@ -6,11 +6,13 @@ recognises its files (``detect``) or the one named, and returns a ``model.Datase
 """
 from __future__ import annotations
 
+import io
 import json
 import pickle
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
+from .. import __version__
 from ..cache import cache_dir
 from ..errors import InputError
 from ..files import PathLike, sha256_bytes, write_bytes
@@ -21,6 +23,7 @@ FORMATS = {m.NAME: m for m in (refer, grefcoco, refzom, fprefcoco, omniref)}
 AUTO = "auto"
 FORMAT_CHOICES = (AUTO,) + tuple(FORMATS)
 KNOWN_FILES = "refs(<split_by>).p, grefs(<split_by>).json|.p or OmniRef.json, with instances.json"
+CACHE_SCHEMA = f"rris-dataset-cache/1 rris-bench {__version__}"
 # formats that share refs(<split_by>).p, in the order they claim a file by its content (refer: any other)
 PICKLE_FAMILY = (refzom, fprefcoco, refer)
 
@@ -46,9 +49,11 @@ def load_dataset(root: PathLike, dataset: str, split_by: Optional[str] = None, *
     """Read ``<root>/<dataset>`` (refs file and instances file of format ``fmt``, or of the format ``detect``
     finds) into the model.
 
-    ``use_cache``: keep the parsed files in ``<cache>/datasets/`` under both files' sha256, as one pickle of
-    builtins (protocol 5, read back with the same restricted unpickler), which loads in well under half the
-    time of the original files (the refer format's Python-2 pickle and JSON floats are slow to parse).
+    ``use_cache``: keep what was read in ``<cache>/datasets/`` under both files' sha256: the model's refs (checked
+    when they were first read), the instances and the format, one protocol-5 pickle of builtins and the two
+    model classes, read back with a restricted unpickler that admits nothing else (``_cached``). It loads in
+    less time than parsing the files again (the refer format's Python-2 pickle and JSON floats are slow) and
+    than parsing the cached raw files and checking them again.
     Raises InputError (exit 2) naming file, record and field for anything a reader refuses.
     """
     root = Path(root)
@@ -63,36 +68,53 @@ def load_dataset(root: PathLike, dataset: str, split_by: Optional[str] = None, *
     refs_bytes, instances_bytes = refs_path.read_bytes(), instances_path.read_bytes()
     digests = {"refs_sha256": sha256_bytes(refs_bytes), "instances_sha256": sha256_bytes(instances_bytes)}
     cache = cache_dir() / "datasets" / f"{digests['refs_sha256']}-{digests['instances_sha256']}.pickle"
-    parsed = _cached(cache) if use_cache else None
+    parsed = _cached(cache, reader.NAME, fmt == AUTO) if use_cache else None
     if parsed is None:
         raw_refs = reader.parse_refs(refs_path, refs_bytes)
         try:
             raw_instances = json.loads(instances_bytes)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"not valid JSON ({exc})", instances_path) from None
+        if fmt == AUTO and reader is refer:
+            reader = next(r for r in PICKLE_FAMILY if r.matches(raw_refs))
+        instances = reader.instances_of(raw_instances, instances_path)
+        refs = reader.to_model(raw_refs, refs_path)
     else:
-        raw_refs, raw_instances = parsed
-    if fmt == AUTO and reader is refer:
-        reader = next(r for r in PICKLE_FAMILY if r.matches(raw_refs))
-    instances = reader.instances_of(raw_instances, instances_path)
-    ds = Dataset(root, dataset, split_by, refs_path, instances_path, reader.to_model(raw_refs, refs_path),
-                 instances, format=reader.NAME, image_dirs=reader.image_dirs(root))
+        refs, instances, meta = parsed
+        reader = FORMATS[meta["format"]]
+    ds = Dataset(root, dataset, split_by, refs_path, instances_path, refs, instances, format=reader.NAME,
+                 image_dirs=reader.image_dirs(root))
     ds.__dict__.update(digests)  # the cached properties, from the bytes already read
     if use_cache and parsed is None:
+        meta = {"schema": CACHE_SCHEMA, "format": reader.NAME}
         try:
-            write_bytes(cache, pickle.dumps((raw_refs, raw_instances), protocol=5))
+            write_bytes(cache, pickle.dumps((refs, instances, meta), protocol=5))
         except OSError:
             pass  # an unwritable cache only costs time
     return ds
 
 
-def _cached(path: Path) -> Optional[Tuple[Any, Dict[str, Any]]]:
-    """The (refs, instances) kept at ``path``, or None when absent or unreadable."""
+class _CacheUnpickler(refer.BuiltinsOnly):
+    """Builtins and the two model classes (a dict subclass each, with slots: building one runs no code)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == Ref.__module__ and name in ("Ref", "Sentence"):
+            return Ref if name == "Ref" else Sentence
+        return super().find_class(module, name)
+
+
+def _cached(path: Path, reader: str, auto: bool) -> Optional[Tuple[List[Ref], Dict[str, Any], Dict[str, str]]]:
+    """The (refs, instances, meta) kept at ``path`` by this toolkit version for this reader (any reader when
+    ``auto``), or None when absent, unreadable, tampered or of another version."""
     try:
-        parsed = refer.load_builtins(path.read_bytes())
-    except Exception:  # noqa: BLE001 - missing, truncated or tampered: parse the files again
+        parsed = _CacheUnpickler(io.BytesIO(path.read_bytes())).load()
+        refs, instances, meta = parsed
+        ok = isinstance(instances, dict) and meta["schema"] == CACHE_SCHEMA and meta["format"] in FORMATS \
+            and (auto or meta["format"] == reader) and isinstance(refs, list) \
+            and all(type(r) is Ref and type(r.targets) is tuple for r in refs) \
+            and all(type(s) is Sentence and type(s.exists) is bool for r in refs for s in r["sentences"])
+    except Exception:  # noqa: BLE001 - missing, truncated or tampered: read the files again
         return None
-    ok = isinstance(parsed, tuple) and len(parsed) == 2
     return parsed if ok else None
 
 

@@ -45,9 +45,6 @@ class Sentence(dict):
         sentence.gt_sent = gt_sent
         return sentence
 
-    def __reduce__(self):  # copy and pickle keep the model fields
-        return (Sentence.of, (dict(self), self.exists, self.gt_sent))
-
 
 class Ref(dict):
     """A ref record (``sentences`` a list of ``Sentence``) with the model field ``targets``. Made by
@@ -60,9 +57,6 @@ class Ref(dict):
         ref = cls(record)
         ref.targets = tuple(int(a) for a in targets)
         return ref
-
-    def __reduce__(self):
-        return (Ref.of, (dict(self), self.targets))
 
 
 @dataclass

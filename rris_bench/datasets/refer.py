@@ -35,7 +35,7 @@ class RefusedGlobal(pickle.UnpicklingError):
     """The pickle names a class or function: only builtin containers and scalars are admitted."""
 
 
-class _BuiltinsOnly(pickle.Unpickler):
+class BuiltinsOnly(pickle.Unpickler):
     """Refuses every global: builtin containers and scalars are built by opcodes and need none."""
 
     def find_class(self, module: str, name: str) -> Any:
@@ -47,16 +47,11 @@ def safe_load_pickle(path: PathLike, data: Optional[bytes] = None) -> Any:
     str, int, ...)."""
     data = Path(path).read_bytes() if data is None else data
     try:
-        return _BuiltinsOnly(io.BytesIO(data), encoding="latin1").load()
+        return BuiltinsOnly(io.BytesIO(data), encoding="latin1").load()
     except RefusedGlobal as exc:
         raise InputError(str(exc), path) from None
     except Exception as exc:  # truncated or not a pickle at all
         raise InputError(f"not a readable pickle ({type(exc).__name__}: {exc})", path) from None
-
-
-def load_builtins(data: bytes) -> Any:
-    """Unpickle trusted bytes of builtins (the loader's own cache) with the same restricted unpickler."""
-    return _BuiltinsOnly(io.BytesIO(data)).load()
 
 
 def robust_name(dataset: str) -> str:
