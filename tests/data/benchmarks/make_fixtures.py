@@ -65,13 +65,13 @@ RREFCOCO = [
     ref(3, 3, 301, 3, "testA", [sent(31, "the car", exist=True), sent(32, "the blue boat", exist=False)]),
 ]
 
-# gRefCOCO (henghuiding/ReLA grefer.py): ann_id a list, [-1] and no_target true without target
+# gRefCOCO (henghuiding/ReLA grefer.py): ann_id a list, [-1] and no_target true without target; train2014 only
 GREFCOCO = [
     ref(10, 1, [101, 102, 103], [1, 1, 3], "val", [sent(100, "everyone"), sent(101, "the two people")],
         no_target=False),
     ref(11, 1, [-1], [-1], "val", [sent(110, "the cat on the sofa"), sent(111, "a kite")], no_target=True),
     ref(12, 3, [301], [3], "testA", [sent(120, "car in the middle")], no_target=False),
-    ref(13, 2, [201, 202], [18, 18], "testB", [sent(130, "both dogs")], no_target=False),
+    ref(13, 1, [101, 102], [1, 1], "testB", [sent(130, "both people")], no_target=False),
 ]
 
 # Ref-ZOM (toggle1995/RIS-DMMI): source zero / one / many; images from train2014 and val2014
