@@ -270,6 +270,7 @@ def test_cli_convert_and_dataset_format_option(tmp_path, capsys):
     assert exit_.value.code == 0 and "| split | refs | positives | negatives | refs with several targets | " \
         "refs without target |" in out
     assert "| test | 3 | 3 | 2 | 1 | 1 |" in out and "| train | 2 | 1 | 1 | 0 | 1 |" in out
+    assert out.startswith("zg: grefcoco format, read from grefs(final).json and instances.json\n")
     with pytest.raises(SystemExit) as exit_:
         main(["stats", "--data-root", str(BENCHMARKS), "--dataset", "rrefcoco", "--dataset-format", "grefcoco"])
     assert exit_.value.code == 2 and "no grefs(<split_by>).p|.json file here" in capsys.readouterr().err

@@ -49,6 +49,7 @@ def command(data_root: Path, dataset: str, split_by: Optional[str], dataset_form
                 for name in ("strategy", "verified"):  # what build-dataset records on its negatives
                     if name in s:
                         c[s[name]] += 1
+    click.echo(f"{ds.name}: {ds.format} format, read from {ds.refs_path.name} and {ds.instances_path.name}")
     keys = ["refs", "positives", "negatives"]
     keys += sorted({k for c in rows.values() for k in c} - set(keys))
     click.echo("| split | " + " | ".join(keys) + " |")
