@@ -26,6 +26,11 @@ TRAINED_MODELS: Dict[str, Tuple[str, Dict[str, Any]]] = {
 DEMO_MODELS = TRIVIAL_MODELS + tuple(TRAINED_MODELS)
 
 
+def _say(line: str) -> None:
+    """The demo's log: flushed at once, so its lines keep their order among the progress lines on stderr."""
+    print(line, flush=True)
+
+
 def _train(name: str, data_root: Path, dataset: str, out_dir: Path, seed: int, progress: bool) -> Path:
     """Train ``name``'s tiny preset on the toy world and return its checkpoint path."""
     import importlib
@@ -38,12 +43,14 @@ def _train(name: str, data_root: Path, dataset: str, out_dir: Path, seed: int, p
 
 def run_demo(out_dir: Path, *, seed: int = 0, split: str = "val", models: Sequence[str] = DEMO_MODELS,
              n_images: Optional[Dict[str, int]] = None, progress: bool = True,
-             log: Callable[[str], None] = print) -> Dict[str, Any]:
+             log: Callable[[str], None] = _say) -> Dict[str, Any]:
     """Run the whole pipeline into ``out_dir`` and return {"records": [...], "board": paths, "seconds": ...}.
 
     ``n_images`` (images per split) shrinks the toy world, e.g. for tests; the default is the toy world's.
     Layout: ``data/`` (toy and rtoy in the refer format), ``checkpoints/``, ``predictions/<model>.jsonl``,
     ``results/<model>.json`` (result records), ``leaderboard/`` (README.md, index.html, plots/).
+    Training and running show progress bars (``progress``); torch's threads are whatever this process set:
+    ``rris-bench demo`` calls ``rris_bench.threads.configure`` first (one thread unless told otherwise).
     """
     unknown = [m for m in models if m not in DEMO_MODELS]
     if unknown:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
-from tqdm import tqdm
 
 from . import adapters, distributed, masks
 from .adapters import Sample, Target
@@ -28,6 +27,7 @@ from .metrics.rle import decode_counts
 from .predictions import info_record, jsonl_line, prediction_record
 from .prefetch import Prefetcher, load_rgb
 from .datasets.model import Dataset
+from .progress import bar as progress_bar
 
 DEFAULT_BATCH_SIZE = 8
 
@@ -185,8 +185,7 @@ class _Job:
 
     def _loop(self, batches: List[List[Item]], images: Prefetcher, part: Path, summary: Dict[str, Any],
               progress: bool) -> None:
-        bar = tqdm(total=sum(map(len, batches)), unit="sample", desc=self.name, dynamic_ncols=True,
-                   disable=None if progress else True)
+        bar = progress_bar(sum(map(len, batches)), self.name, "sample", enabled=progress)
         model = data = 0.0
         start = time.perf_counter()
         with open(part, "a", encoding="utf-8") as fh, bar:

@@ -1,6 +1,7 @@
 """THE training loop every baseline uses: data-parallel under torchrun, AdamW with polynomial decay per
-iteration, a checkpoint every epoch with resume, a progress bar with the running loss, and validation by rIoU
-on a split after each epoch (scored by ``rris_bench.metrics``).
+iteration, a checkpoint every epoch with resume, a progress bar with the rate, ETA and running loss (plain
+lines in a log, ``rris_bench.progress``), and validation by rIoU on a split after each epoch (scored by
+``rris_bench.metrics``).
 
 A model plugs in through a ``Task``: it builds the model, names its parameter groups, computes its loss
 from a batch (normalising by GLOBAL counts, see ``Task.loss``) and predicts for validation.
@@ -15,9 +16,8 @@ from typing import Any, Dict, List, Optional, Tuple
 import torch
 import torch.distributed as dist
 from torch import nn
-from tqdm import tqdm
 
-from rris_bench import masks
+from rris_bench import masks, progress
 from rris_bench.errors import InputError
 from rris_bench.files import atomic_path, write_text
 from rris_bench.refer import ReferDataset
@@ -130,7 +130,7 @@ def save_checkpoint(path: Path, task: Task, model: nn.Module, optimizer, schedul
 
 
 def validate(task: Task, model: nn.Module, dataset: ReferDataset, split: str, out_file: Path,
-             batch_size: int, threshold: float, progress: bool) -> Dict[str, Any]:
+             batch_size: int, threshold: float, show_progress: bool) -> Dict[str, Any]:
     """Predict every sentence of ``split``, write a predictions file, and score it with rris_bench.metrics."""
     from rris_bench import metrics
     from rris_bench.predictions import info_record, jsonl_line, prediction_record
@@ -140,9 +140,9 @@ def validate(task: Task, model: nn.Module, dataset: ReferDataset, split: str, ou
     lines = [jsonl_line({"info": info_record(dataset.name, dataset.split_by, split, task.name, dataset.sha256)})]
     model.eval()
     images: Dict[int, Tuple[torch.Tensor, int, int]] = {}
-    with torch.inference_mode():
-        for start in tqdm(range(0, len(samples), batch_size), desc=f"validate {split}", leave=False,
-                          disable=not progress or None):
+    bar = progress.bar(len(samples), f"validate {split}", "sample", enabled=show_progress, leave=False)
+    with torch.inference_mode(), bar:
+        for start in range(0, len(samples), batch_size):
             chunk = samples[start:start + batch_size]
             for ref, _ in chunk:
                 if ref["image_id"] not in images:
@@ -156,6 +156,7 @@ def validate(task: Task, model: nn.Module, dataset: ReferDataset, split: str, ou
                 binary = decide(p, float(e), h, w, threshold)
                 seg = None if binary is None else masks.encode(binary)
                 lines.append(jsonl_line(prediction_record(sent["sent_id"], ref["image_id"], seg, float(e))))
+            bar.update(len(chunk))
     write_text(out_file, "".join(lines))
     record = metrics.evaluate(dataset, out_file, [split], model=task.name)
     return record["metrics"]
@@ -199,8 +200,7 @@ def train(task: Task, dataset: ReferDataset, out_dir: Path, config: TrainConfig,
     net = nn.parallel.DistributedDataParallel(model, find_unused_parameters=True) if world > 1 else model
     last = out_dir / "last.pth"
     stop = min(total, config.max_steps) if config.max_steps is not None else total
-    bar = tqdm(total=stop, initial=step, desc=f"train {task.name}", unit="step",
-               disable=(not config.progress or rank != 0) or None)
+    bar = progress.bar(stop, f"train {task.name}", "step", enabled=config.progress and rank == 0, initial=step)
     running: Optional[float] = None
     while step < stop:
         epoch, skip = divmod(step, steps_per_epoch)
@@ -224,7 +224,7 @@ def train(task: Task, dataset: ReferDataset, out_dir: Path, config: TrainConfig,
             running = value if running is None else 0.9 * running + 0.1 * value
             history.append({"step": step, "epoch": epoch, "loss": value, "lr": scheduler.get_last_lr()[0], **parts})
             bar.update(1)
-            bar.set_postfix(loss=f"{running:.4f}", epoch=epoch)
+            bar.set_postfix(loss=f"{running:.4f}", epoch=epoch, refresh=False)
             if step >= stop or (step % steps_per_epoch == 0):
                 break
         epoch_done = step % steps_per_epoch == 0

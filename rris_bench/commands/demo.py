@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from .. import threads as torch_threads
 from ..demo import DEMO_MODELS, run_demo
 
 
@@ -15,14 +16,20 @@ from ..demo import DEMO_MODELS, run_demo
 @click.option("--split", default="val", show_default=True, help="Split the models are run and scored on.")
 @click.option("--models", default=",".join(DEMO_MODELS), show_default=True,
               help="Comma-separated models to run (trained ones are trained first).")
-def command(out_dir: Path, seed: int, split: str, models: str) -> None:
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="torch intra-op threads (default: OMP_NUM_THREADS if set, else 1: the tiny models gain nothing "
+                   "from a second thread, and one thread keeps its fair share on a busy machine). The numbers "
+                   "repeat for a given seed and thread count.")
+def command(out_dir: Path, seed: int, split: str, models: str, threads: int) -> None:
     """Build the toy world and R-toy, run every baseline, evaluate them and write a leaderboard.
 
     \b
     Examples:
       rris-bench demo
       rris-bench demo --out /tmp/demo --models empty,oracle,gt-box
+      rris-bench demo --threads 2
     """
+    click.echo(torch_threads.configure(threads).describe())  # before anything imports torch
     result = run_demo(out_dir, seed=seed, split=split, models=[m for m in models.split(",") if m])
     board = result["board"]
     click.echo(f"\nleaderboard: {board['readme']}  page: {board.get('html')}  "

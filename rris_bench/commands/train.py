@@ -36,10 +36,13 @@ from .options import dataset_format as dataset_format_option
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--resume", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="A last.pth of this command to continue from (step, optimiser and schedule).")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="torch intra-op threads per process (default: OMP_NUM_THREADS if set, else 1 for the tiny "
+                   "preset and one per core for the others).")
 def command(model: str, data_root: Path, dataset: str, split_by: Optional[str], dataset_format: str, out_dir: Path,
             preset: Optional[str], text: Optional[str], bert: Optional[str], swin: Optional[str], epochs: int,
             batch_size: int, lr: float, weight_decay: float, max_steps: Optional[int], val_split: str,
-            positive_fraction: Optional[float], seed: int, resume: Optional[Path]) -> None:
+            positive_fraction: Optional[float], seed: int, resume: Optional[Path], threads: Optional[int]) -> None:
     """Train MODEL (refsegformer, lavt, lavt-plus) with the shared loop. The defaults are RefSegformer's
     official recipe (AdamW 3e-5, wd 0.01, poly 0.9, 50 epochs, batch 6 per process, one sentence per ref);
     LAVT-RIS's recipe is --lr 5e-5 --epochs 40 --batch-size 8. Data-parallel: launch with torchrun.
@@ -54,6 +57,10 @@ def command(model: str, data_root: Path, dataset: str, split_by: Optional[str], 
       rris-bench train lavt-plus --data-root data --dataset rrefcoco --out runs/lavtp \\
           --lr 5e-5 --epochs 40 --batch-size 8
     """
+    from .. import threads as torch_threads
+
+    default = torch_threads.TINY_PRESET_THREADS if preset == "tiny" else None
+    click.echo(torch_threads.configure(threads, default=default).describe())  # before anything imports torch
     from ..baselines.common.registry import make_task
     from ..baselines.common.training import TrainConfig, train
     from ..refer import load_dataset
