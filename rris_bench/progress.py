@@ -4,7 +4,7 @@ fill the file with carriage returns)."""
 from __future__ import annotations
 
 import sys
-from typing import IO, Any, Optional
+from typing import IO, Any, Iterable, Optional
 
 from tqdm import tqdm
 
@@ -29,15 +29,16 @@ class _Lines:
 
 
 def bar(total: Optional[int], desc: str, unit: str, *, enabled: bool = True, initial: int = 0,
-        leave: bool = True, stream: Optional[IO[str]] = None) -> tqdm:
-    """A progress bar of ``total`` ``unit``s on ``stream`` (default stderr), or a disabled one.
+        leave: bool = True, stream: Optional[IO[str]] = None, iterable: Optional[Iterable] = None) -> tqdm:
+    """A progress bar of ``total`` ``unit``s on ``stream`` (default stderr), or a disabled one; iterate over it
+    when given an ``iterable`` (counted one unit per item), else call ``update``.
 
     On a terminal: tqdm redrawn in place. Otherwise: a line (count, elapsed, ETA, rate and any postfix such
     as the loss) when the bar starts, at most every ``LOG_INTERVAL`` seconds, and when it closes (if
     ``leave``). Update the postfix with ``set_postfix(..., refresh=False)`` so it does not force a line.
     """
     stream = sys.stderr if stream is None else stream
-    common: Any = dict(total=total, desc=desc, unit=unit, initial=initial, leave=leave)
+    common: Any = dict(iterable=iterable, total=total, desc=desc, unit=unit, initial=initial, leave=leave)
     if not enabled:
         return tqdm(disable=True, **common)
     isatty = getattr(stream, "isatty", None)

@@ -12,9 +12,8 @@ from typing import Any, Dict, List, Mapping, Optional
 
 import numpy as np
 from PIL import Image
-from tqdm import tqdm
 
-from .. import __version__, masks
+from .. import __version__, masks, progress
 from ..errors import InputError
 from ..files import PathLike, write_bytes
 from ..refer import IMAGE_DIR, write_dataset
@@ -103,7 +102,7 @@ def generate(root: PathLike, *, seed: int = 0, n_images: Optional[Mapping[str, i
     refs: List[Dict[str, Any]] = []
     next_sent = 1
     plan = [split for split, n in sizes.items() for _ in range(n)]
-    for image_id, split in enumerate(tqdm(plan, desc="toy world", unit="img", disable=None), start=1):
+    for image_id, split in enumerate(progress.bar(len(plan), "toy world", "img", iterable=plan), start=1):
         image = make_image(seed, image_id, split)
         write_bytes(root / IMAGE_DIR / image.file_name, _png(image.pixels))
         images.append({"id": image_id, "file_name": image.file_name,
