@@ -91,10 +91,10 @@ def test_the_demo_prints_its_threads_first_and_runs_with_them(tmp_path):
         assert "GOMP_SPINCOUNT = '0'" in done.stderr and "OMP_NUM_THREADS = '1'" in done.stderr
 
 
-def _train(data_root: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+def _train(data_root: Path, out: Path, *extra: str, **env: str) -> subprocess.CompletedProcess:
     return _cli("train", "refsegformer", "--data-root", str(data_root), "--dataset", "squares", "--preset", "tiny",
                 "--max-steps", "4", "--batch-size", "2", "--val-split", "none", "--lr", "1e-3", "--out", str(out),
-                *extra)
+                *extra, **env)
 
 
 @pytest.mark.slow
@@ -114,7 +114,7 @@ def test_train_repeats_its_numbers_for_a_seed_and_thread_count(tmp_path, count):
 
 
 @pytest.mark.slow
-def test_train_defaults_to_one_thread_for_the_tiny_preset_only(tmp_path):
+def test_train_defaults_to_one_thread_for_the_tiny_preset_unless_omp_num_threads_says(tmp_path):
     from test_training import squares_dataset
 
     root = squares_dataset(tmp_path / "data")
