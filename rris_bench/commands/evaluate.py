@@ -8,7 +8,7 @@ from typing import Optional, Tuple
 import click
 
 from ..errors import InputError
-from ..metrics import FORMATS, default_out, evaluate, explain, format_record, write_record
+from ..metrics import FORMATS, PROTOCOLS, default_out, evaluate, explain, format_record, write_record
 from ..gcpause import paused_gc
 from ..predictions import MISSING_CHOICES, read_predictions
 from ..refer import load_dataset
@@ -45,12 +45,19 @@ def _split_list(values: Tuple[str, ...]) -> Optional[list]:
               help="Result record path (default: <predictions stem>.result.json beside the predictions).")
 @click.option("--per-sample", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write one JSON line per sentence (I, U, areas, IoU) here.")
-@click.option("--explain", "explain_only", is_flag=True, help="Print the full metric definitions and exit.")
+@click.option("--protocol", type=click.Choice(list(PROTOCOLS)), default="default", show_default=True,
+              help="Score as an official evaluator does (resolution, ground truth, splits, metric set, no-target "
+                   "rule): rris-official, gres, lavt, refzom, sesame. --explain lists the rules.")
+@click.option("--no-target-rule", help="What answers 'no target': empty (an empty mask), null (segmentation "
+              "null only) or score:T (existence score below T). Default: the protocol's.")
+@click.option("--explain", "explain_only", is_flag=True,
+              help="Print the full metric definitions and the protocol profiles (with --protocol: that one) and exit.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache (ground-truth masks, parsed dataset).")
 def command(predictions: Optional[Path], data_root: Path, dataset: Optional[str], split_by: Optional[str],
             dataset_format: str, splits: Tuple[str, ...], model: Optional[str], by: Tuple[str, ...],
             ci: Optional[float], resamples: int, seed: int, resolution: Optional[int], missing: str, fmt: str,
-            out: Optional[Path], per_sample: Optional[Path], explain_only: bool, no_cache: bool) -> None:
+            out: Optional[Path], per_sample: Optional[Path], protocol: str, no_target_rule: Optional[str],
+            explain_only: bool, no_cache: bool) -> None:
     """Score PREDICTIONS (JSON, list or JSON Lines) with every RIS / R-RIS / GRES metric.
 
     \b
@@ -58,10 +65,12 @@ def command(predictions: Optional[Path], data_root: Path, dataset: Optional[str]
       rris-bench evaluate preds.jsonl --data-root data --dataset rrefcoco --split val
       rris-bench evaluate preds.jsonl --data-root data --by strategy,verified --ci 0.95
       rris-bench evaluate preds.jsonl --data-root data --resolution 480 --format markdown
-      rris-bench evaluate --explain
+      rris-bench evaluate preds.jsonl --data-root data --dataset grefcoco --protocol gres
+      rris-bench evaluate preds.jsonl --data-root data --protocol rris-official --no-target-rule score:0.4
+      rris-bench evaluate --explain --protocol rris-official
     """
     if explain_only:
-        click.echo(explain())
+        click.echo(explain(None if protocol == "default" else protocol))
         return
     if predictions is None:
         raise InputError("give a predictions file (or --explain)", field="PREDICTIONS")
@@ -78,7 +87,8 @@ def command(predictions: Optional[Path], data_root: Path, dataset: Optional[str]
                    f"(dataset_sha256 differs)", err=True)
     chosen = _split_list(splits) or _split_list((info.get("split") or "",))
     record = evaluate(ds, pred_file, chosen, model=model, by=by, ci=ci, resolution=resolution, missing=missing,
-                      seed=seed, resamples=resamples, per_sample=per_sample, use_cache=not no_cache)
+                      seed=seed, resamples=resamples, per_sample=per_sample, use_cache=not no_cache,
+                      protocol=protocol, no_target_rule=no_target_rule)
     target = out or default_out(predictions)
     write_record(record, target)
     click.echo(format_record(record, fmt))

@@ -10,7 +10,8 @@ from typing import Dict, Optional, Tuple
 
 import numpy as np
 
-from .definitions import PRECISION_THRESHOLDS
+from .definitions import METRIC_IDS, PRECISION_THRESHOLDS
+from .protocols import Protocol
 from .ranking import average_precision, roc_auc
 from .stats import SentenceTable
 
@@ -28,18 +29,37 @@ RATIOS: Dict[str, Tuple[str, str]] = {
     "T-acc": ("n_pos_nonempty", "n_pos"),
 }
 
+# ratio ids reported only under the profiles that print them (``definitions.PROFILE_DEFINITIONS``)
+PROFILE_RATIOS: Dict[str, Tuple[str, str]] = {
+    **{f"P@{t:.1f}_cumsum": (f"cumhits@{t:.1f}", "n_pos") for t in PRECISION_THRESHOLDS},
+    "exist_acc": ("n_correct", "n_all"),
+}
+
+
+def ratios_of(protocol: Optional[Protocol]) -> Dict[str, Tuple[str, str]]:
+    """The ratio ids (numerator, denominator columns) of ``protocol``'s metric set; all of RATIOS for None."""
+    if protocol is None:
+        return RATIOS
+    return {m: RATIOS.get(m) or PROFILE_RATIOS[m] for m in protocol.metrics if m in RATIOS or m in PROFILE_RATIOS}
+
 
 def sentence_iou(table: SentenceTable) -> np.ndarray:
     """I/U per sentence, 0 where U = 0 (a positive with empty ground truth and empty prediction)."""
     return np.divide(table.I, table.U, out=np.zeros(len(table), dtype=np.float64), where=table.U > 0)
 
 
-def ref_columns(table: SentenceTable) -> Dict[str, np.ndarray]:
-    """Per-ref sufficient statistics (one entry per ref of ``table.ref_ids``)."""
+def ref_columns(table: SentenceTable, empty_union: str = "zero") -> Dict[str, np.ndarray]:
+    """Per-ref sufficient statistics (one entry per ref of ``table.ref_ids``).
+
+    ``empty_union="nan"`` reproduces the official R-RIS code's divisions: a positive with U = 0 has IoU NaN,
+    and a ref without positives (mIoU_ref), without negatives (mRR) or with nothing in its union (rIoU) is NaN
+    and still averaged, so one such ref makes the metric not applicable."""
     n_refs = len(table.ref_ids)
     pos, neg = table.exists, ~table.exists
     iou = np.where(pos, sentence_iou(table), 0.0)
-    empty = table.A == 0
+    if empty_union == "nan":
+        iou[pos & (table.U == 0)] = np.nan
+    empty = table.answered_none
 
     def per_ref(values: np.ndarray) -> np.ndarray:
         return np.bincount(table.ref, weights=np.asarray(values, dtype=np.float64), minlength=n_refs)
@@ -59,17 +79,51 @@ def ref_columns(table: SentenceTable) -> Dict[str, np.ndarray]:
     col["ref_miou"] = _safe_ratio(col["sum_iou"], col["n_pos"])
     col["ref_rr"] = _safe_ratio(col["n_neg_empty"], col["n_neg"])
     col["ref_riou"] = np.where(col["has_pos"] > 0, _safe_ratio(col["sum_I"], col["sum_U_all"]), 0.0)
+    col["n_correct"] = col["n_neg_empty"] + col["n_pos_nonempty"]
+    running = _running_sum_by_ref(table.ref, iou)
+    for t in PRECISION_THRESHOLDS:
+        col[f"cumhits@{t:.1f}"] = per_ref(pos & (running >= t))
+    if empty_union == "nan":
+        present = (col["n_all"] > 0).astype(np.float64)
+        col["has_pos"], col["has_neg"] = present, present.copy()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            col["ref_miou"] = np.where(present > 0, col["sum_iou"] / col["n_pos"], 0.0)
+            col["ref_rr"] = np.where(present > 0, col["n_neg_empty"] / col["n_neg"], 0.0)
+            col["ref_riou"] = np.where(present > 0, col["sum_I"] / col["sum_U_all"], 0.0)
     return col
+
+
+def _running_sum_by_ref(ref: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per row: the sum of ``values`` over the rows of its ref up to and including it (rows in order); NaN
+    from a ref's first NaN on."""
+    if len(ref) == 0:
+        return np.zeros(0)
+    order = np.argsort(ref, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(ref[order]) != 0])
+    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(ref)]))
+
+    def within_ref(v: np.ndarray) -> np.ndarray:
+        total = np.cumsum(v)
+        return total - np.r_[0.0, total][starts][group]
+
+    ordered = values[order]
+    running = within_ref(np.nan_to_num(ordered, nan=0.0))
+    running[within_ref(np.isnan(ordered).astype(np.float64)) > 0] = np.nan
+    out = np.empty_like(running)
+    out[order] = running
+    return out
 
 
 def _safe_ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.divide(num, den, out=np.zeros_like(num, dtype=np.float64), where=den > 0)
 
 
-def ratio_metrics(columns: Dict[str, np.ndarray], weights: Optional[np.ndarray] = None) -> Dict[str, np.ndarray]:
-    """Metric values (percent) for ``weights`` (refs, or resamples x refs); NaN where not applicable."""
+def ratio_metrics(columns: Dict[str, np.ndarray], weights: Optional[np.ndarray] = None,
+                  ratios: Optional[Dict[str, Tuple[str, str]]] = None) -> Dict[str, np.ndarray]:
+    """Metric values (percent) for ``weights`` (refs, or resamples x refs); NaN where not applicable.
+    ``ratios``: the ids to compute (default ``RATIOS``)."""
     out = {}
-    for metric, (num, den) in RATIOS.items():
+    for metric, (num, den) in (RATIOS if ratios is None else ratios).items():
         n = columns[num] if weights is None else weights @ columns[num]
         d = columns[den] if weights is None else weights @ columns[den]
         if weights is None:
@@ -78,14 +132,26 @@ def ratio_metrics(columns: Dict[str, np.ndarray], weights: Optional[np.ndarray] 
     return out
 
 
-def metrics(table: SentenceTable) -> Dict[str, Optional[float]]:
-    """All metric ids for the sentences of ``table``; None where not applicable."""
-    values = {k: _clean(v) for k, v in ratio_metrics(ref_columns(table)).items()}
+def metrics(table: SentenceTable, protocol: Optional[Protocol] = None) -> Dict[str, Optional[float]]:
+    """The metric ids of ``protocol`` (default: every id of ``METRIC_IDS``) for the sentences of ``table``, in
+    the protocol's order; None where not applicable."""
+    wanted = METRIC_IDS if protocol is None else protocol.metrics
+    empty_union = "zero" if protocol is None else protocol.empty_union
+    columns = ref_columns(table, empty_union)
+    with np.errstate(invalid="ignore"):
+        values = {k: _clean(v) for k, v in ratio_metrics(columns, ratios=ratios_of(protocol)).items()}
     has_both = table.exists.any() and (~table.exists).any()
     scores = table.score
-    values["AUROC"] = _clean(100 * roc_auc(table.exists, scores)) if scores is not None and has_both else None
-    values["AP"] = _clean(100 * average_precision(table.exists, scores)) if scores is not None and has_both else None
-    return values
+    if "AUROC" in wanted:
+        values["AUROC"] = _clean(100 * roc_auc(table.exists, scores)) if scores is not None and has_both else None
+    if "AP" in wanted:
+        values["AP"] = _clean(100 * average_precision(table.exists, scores)) if scores is not None and has_both \
+            else None
+    if "N_acc" in wanted or "T_acc" in wanted:  # GRES: fractions, both 0 without no-target samples
+        n_neg, n_pos = columns["n_neg"].sum(), columns["n_pos"].sum()
+        values["N_acc"] = float(columns["n_neg_empty"].sum() / n_neg) if n_neg else 0.0
+        values["T_acc"] = float(columns["n_pos_nonempty"].sum() / n_pos) if n_neg and n_pos else 0.0
+    return {m: values[m] for m in wanted}
 
 
 def _clean(value) -> Optional[float]:

@@ -10,24 +10,30 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from .aggregate import RATIOS, ref_columns, ratio_metrics
+from .aggregate import ratio_metrics, ratios_of, ref_columns
+from .protocols import Protocol
 from .stats import SentenceTable
 
 _BATCH = 100  # resamples per matrix product (bounds memory: batch x refs floats)
 
 
-def intervals(table: SentenceTable, confidence: float, resamples: int = 1000, seed: int = 0
-              ) -> Dict[str, Optional[List[float]]]:
-    """metric id -> [low, high] percent at ``confidence`` (e.g. 0.95); None where not applicable."""
+def intervals(table: SentenceTable, confidence: float, resamples: int = 1000, seed: int = 0,
+              protocol: Optional[Protocol] = None) -> Dict[str, Optional[List[float]]]:
+    """metric id -> [low, high] percent at ``confidence`` (e.g. 0.95) for the ratio ids of ``protocol``'s
+    metric set (default: every ratio id); None where not applicable."""
     present = np.unique(table.ref)
-    columns = {k: v[present] for k, v in ref_columns(table).items()}
+    ratios = ratios_of(protocol)
+    empty_union = "zero" if protocol is None else protocol.empty_union
+    columns = {k: v[present] for k, v in ref_columns(table, empty_union).items()}
     n = len(present)
     rng = np.random.default_rng(seed)
-    draws: Dict[str, List[np.ndarray]] = {m: [] for m in RATIOS}
+    draws: Dict[str, List[np.ndarray]] = {m: [] for m in ratios}
     for start in range(0, resamples, _BATCH):
         size = min(_BATCH, resamples - start)
         weights = rng.multinomial(n, np.full(n, 1.0 / n), size=size).astype(np.float64) if n else np.zeros((size, 0))
-        for metric, values in ratio_metrics(columns, weights).items():
+        with np.errstate(invalid="ignore"):
+            resampled = ratio_metrics(columns, weights, ratios)
+        for metric, values in resampled.items():
             draws[metric].append(values)
     tail = (1.0 - confidence) / 2.0 * 100.0
     out: Dict[str, Optional[List[float]]] = {}

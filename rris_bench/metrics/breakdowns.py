@@ -1,12 +1,13 @@
 """Metrics per group of sentences: per split, negative strategy, verified status, category, length."""
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List
+from typing import Any, Dict, Iterable, List, Optional
 
 import numpy as np
 
 from ..errors import InputError
 from .aggregate import counts, metrics
+from .protocols import Protocol
 from .stats import BREAKDOWNS, SentenceTable
 
 
@@ -24,13 +25,14 @@ def parse_by(values: Iterable[str]) -> List[str]:
     return out
 
 
-def breakdowns(table: SentenceTable, by: Iterable[str]) -> Dict[str, Dict[str, Dict[str, Any]]]:
-    """{breakdown: {group: {"counts": ..., "metrics": ...}}}, groups in sorted order."""
+def breakdowns(table: SentenceTable, by: Iterable[str], protocol: Optional[Protocol] = None
+               ) -> Dict[str, Dict[str, Dict[str, Any]]]:
+    """{breakdown: {group: {"counts": ..., "metrics": ...}}}, groups in sorted order; ``protocol``'s metric set."""
     out: Dict[str, Dict[str, Dict[str, Any]]] = {}
     for name in by:
         labels = table.labels[name]
         out[name] = {}
         for group in sorted(set(labels.tolist())):
             part = table.subset(np.flatnonzero(labels == group))
-            out[name][group] = {"counts": counts(part), "metrics": metrics(part)}
+            out[name][group] = {"counts": counts(part), "metrics": metrics(part, protocol)}
     return out

@@ -51,3 +51,31 @@ EXPLANATIONS: Dict[str, str] = {
     "AP": "Only when predictions carry a score: average precision (sum over score thresholds of the recall "
           "gain times the precision) for retrieving positive sentences by score.",
 }
+
+# Ids reported only under the protocol profile that prints them (``metrics.protocols``): each reproduces what
+# an official evaluator prints, where that differs from the ids above.
+PROFILE_DEFINITIONS: Dict[str, str] = {
+    **{f"P@{t:.1f}_cumsum": f"share of positive sentences whose ref's running sum of I/U reaches {t:.1f} "
+       "(what the R-RIS code prints as P@X)" for t in PRECISION_THRESHOLDS},
+    "N_acc": "share of negative sentences answered no-target, as a fraction; 0 without negatives (GRES code)",
+    "T_acc": "share of positive sentences answered with a target, as a fraction; 0 without negatives (GRES code)",
+    "exist_acc": "share of all sentences whose answer (target or no target) matches the annotation",
+}
+
+PROFILE_EXPLANATIONS: Dict[str, str] = {
+    **{f"P@{t:.1f}_cumsum": "jianzongwu/robust-ref-seg utils/validation.py adds each positive's I/U to a running "
+       "sum over the ref's positives and counts the sentence when that running sum (not its own IoU) reaches "
+       f"{t:.1f}; divided by the number of positive sentences. Reported beside the correct P@{t:.1f}."
+       for t in PRECISION_THRESHOLDS},
+    "N_acc": "ReLA's ReferEvaluator: TP / (TP + FN) over no-target samples, a fraction in [0, 1]; printed as 0 "
+             "(not n/a) when the split has no no-target sample. N-acc is the same share in percent.",
+    "T_acc": "ReLA's ReferEvaluator: TN / (TN + FP) over targeted samples, a fraction; 0 when the split has no "
+             "no-target sample, whatever the predictions. T-acc is the same share in percent.",
+    "exist_acc": "SESAME's 'See Accuracy': over every query, positives and negatives, the share where the "
+                 "prediction's object presence (non-empty answer) equals the annotation's.",
+}
+
+
+def definition(metric: str) -> str:
+    """The one-line definition of any metric id (default or profile-only)."""
+    return DEFINITIONS.get(metric) or PROFILE_DEFINITIONS[metric]

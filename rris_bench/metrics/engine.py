@@ -20,8 +20,10 @@ from ..datasets.model import Dataset
 from .aggregate import counts, metrics, sentence_iou
 from .bootstrap import intervals
 from .breakdowns import breakdowns, parse_by
-from .definitions import DEFINITIONS
-from .groundtruth import ref_ground_truth
+from .definitions import definition
+from .no_target import apply_rule, parse_rule
+from .protocols import Protocol, get_protocol, resolve_splits
+from .references import reference_masks
 from .halves import in_halves
 from .ranking import roc_curve
 from .stats import BREAKDOWNS, SentenceTable, measure, row_gt_areas, sentence_table
@@ -32,14 +34,21 @@ RESULT_SCHEMA = "rris-result/1"
 def evaluate(dataset: Dataset, predictions: Union[PathLike, predictions_io.PredictionFile],
              splits: Optional[Sequence[str]] = None, *, model: Optional[str] = None, by: Iterable[str] = (),
              ci: Optional[float] = None, resolution: Optional[int] = None, missing: str = "error", seed: int = 0,
-             resamples: int = 1000, per_sample: Optional[PathLike] = None, use_cache: bool = True) -> Dict[str, Any]:
+             resamples: int = 1000, per_sample: Optional[PathLike] = None, use_cache: bool = True,
+             protocol: str = "default", no_target_rule: Optional[str] = None,
+             rule_source: Optional[str] = None) -> Dict[str, Any]:
     """Score ``predictions`` (a path or a parsed file) on the selected splits of ``dataset``.
 
     ``by``: breakdown names (see ``stats.BREAKDOWNS``); ``ci``: confidence of bootstrap intervals over refs
     (``resamples`` draws, seeded); ``resolution``: score on side x side masks resized as the official R-RIS
     code does; ``missing="empty"`` counts missing predictions as empty; ``per_sample``: also write one JSON
-    line per sentence (I, U, areas, IoU). Raises InputError on bad input, before computing anything.
+    line per sentence (I, U, areas, IoU). ``protocol``: a profile of ``metrics.protocols`` (resolution, ground
+    truth, splits, metric set); ``no_target_rule``: empty, null or score:T (default: the profile's), and
+    ``rule_source`` what chose it (for the record). Raises InputError on bad input, before computing anything.
     """
+    profile = get_protocol(protocol)
+    rule = parse_rule(no_target_rule or profile.no_target_rule)
+    resolution = _resolution(profile, resolution)
     by = parse_by(by)
     if ci is not None and not 0.0 < ci < 1.0:
         raise InputError(f"the confidence must be between 0 and 1, not {ci}", field="--ci")
@@ -49,16 +58,19 @@ def evaluate(dataset: Dataset, predictions: Union[PathLike, predictions_io.Predi
     if resamples < 1:
         raise InputError(f"the number of resamples must be positive, not {resamples}", field="--bootstrap")
     predictions_io.check_missing_option(missing)
-    split_list = list(splits) if splits else None
+    split_list = resolve_splits(list(splits) if splits else None, dataset.splits, profile.splits)
     selection = predictions_io.Selection(dataset, split_list)  # unknown split names fail here, before reading
     with paused_gc():
         pred_file = predictions if isinstance(predictions, predictions_io.PredictionFile) \
             else predictions_io.read_predictions(predictions)
-        gt_rles, gt_areas = ref_ground_truth(dataset, selection.refs, use_cache=use_cache)
+        gt_rles, gt_areas = reference_masks(dataset, selection.refs, profile, use_cache=use_cache)
         valid = predictions_io.finish(_checked(pred_file, selection, gt_rles, gt_areas, resolution), selection,
                                       pred_file.path, missing=missing)
         table = sentence_table(selection, valid, row_gt_areas(selection, valid, gt_rles, gt_areas, resolution),
                                labels=BREAKDOWNS if per_sample is not None else by)
+        table = apply_rule(table, rule, valid.columns["null"] | ~valid.covered, profile)
+        if profile.name == "lavt":  # LAVT's code knows no negatives: positives only (see the profile's notes)
+            table = table.subset(np.flatnonzero(table.exists))
     if per_sample is not None:
         write_per_sample(table, per_sample)
     info = pred_file.info or {}
@@ -70,17 +82,34 @@ def evaluate(dataset: Dataset, predictions: Union[PathLike, predictions_io.Predi
         "dataset_sha256": dataset.sha256, "predictions_sha256": pred_file.sha256,
         "predictions_file": pred_file.path.name, "toolkit_version": __version__,
         "options": {"resolution": resolution, "missing": missing, "ci": ci, "by": by,
-                    "bootstrap": resamples if ci is not None else None, "seed": seed},
+                    "bootstrap": resamples if ci is not None else None, "seed": seed, "protocol": profile.name,
+                    "no_target_rule": str(rule)},
+        "protocol": {**profile.rules(), "side": resolution, "no_target_rule": str(rule),
+                     "no_target_rule_source": rule_source or ("--no-target-rule" if no_target_rule else
+                                                              "the profile's default"),
+                     "splits_selected": list(split_list or dataset.splits)},
         "counts": counts(table, valid.missing_filled),
-        "metrics": metrics(table),
-        "definitions": dict(DEFINITIONS),
-        "breakdowns": breakdowns(table, by),
-        "intervals": intervals(table, ci, resamples, seed) if ci is not None else {},
+        "metrics": metrics(table, profile),
+        "definitions": {m: definition(m) for m in profile.metrics},
+        "breakdowns": breakdowns(table, by, profile),
+        "intervals": intervals(table, ci, resamples, seed, profile) if ci is not None else {},
         "curves": {},
     }
     if table.score is not None and table.exists.any() and (~table.exists).any():
         record["curves"]["roc"] = roc_curve(table.exists, table.score)
     return record
+
+
+def _resolution(profile: Protocol, resolution: Optional[int]) -> Optional[int]:
+    """The side masks are scored at: ``--resolution`` under ``default``, else the profile's own (None for the
+    original size); a different ``--resolution`` is refused, as it would change the profile's numbers."""
+    if profile.name == "default":
+        return resolution
+    if resolution is not None and resolution != profile.side:
+        where = f"{profile.side} x {profile.side}" if profile.side else "the original size"
+        raise InputError(f"the {profile.name} protocol scores at {where}; use --protocol default to choose "
+                         "another resolution", field="--resolution")
+    return profile.side
 
 
 def _checked(pred_file: predictions_io.PredictionFile, selection: predictions_io.Selection,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Dict, Iterable, List, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -22,8 +22,8 @@ from ..files import write_text
 from ..datasets.model import Dataset, Ref
 
 
-def _cache_file(dataset: Dataset) -> Path:
-    return cache_dir() / "gt" / f"{dataset.instances_sha256}.json"
+def _cache_file(dataset: Dataset, variant: str = "") -> Path:
+    return cache_dir() / "gt" / f"{dataset.instances_sha256}{'-' + variant if variant else ''}.json"
 
 
 def _load(path: Path) -> Dict[int, Tuple[masks.RLE, int]]:
@@ -34,15 +34,20 @@ def _load(path: Path) -> Dict[int, Tuple[masks.RLE, int]]:
         return {}
 
 
-def ground_truth(dataset: Dataset, ann_ids: Iterable[int], use_cache: bool = True
+def ground_truth(dataset: Dataset, ann_ids: Iterable[int], use_cache: bool = True,
+                 rasterise: Optional[Callable[[int], masks.RLE]] = None, variant: str = ""
                  ) -> Dict[int, Tuple[masks.RLE, int]]:
-    """ann_id -> (RLE at original size, area) for the given annotations, from the cache when possible."""
+    """ann_id -> (RLE at original size, area) for the given annotations, from the cache when possible.
+
+    ``rasterise``/``variant``: another way to make an annotation's mask (a protocol's parts or resolution
+    rule, ``metrics.references``) and the name its cache file is kept under."""
     wanted = sorted(set(ann_ids))
-    path = _cache_file(dataset)
+    rasterise = rasterise or dataset.ann_rle
+    path = _cache_file(dataset, variant)
     known = _load(path) if use_cache else {}
     todo = [a for a in wanted if a not in known]
     if todo:
-        rles = [dataset.ann_rle(a) for a in todo]
+        rles = [rasterise(a) for a in todo]
         for a, rle, area in zip(todo, rles, masks.areas(rles)):
             known[a] = (rle, int(area))
         if use_cache:

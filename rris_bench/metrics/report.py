@@ -7,7 +7,9 @@ import io
 import json
 from typing import Any, Dict, List, Optional, Sequence
 
-from .definitions import DEFINITIONS, EXPLANATIONS, METRIC_IDS
+from .definitions import (DEFINITIONS, EXPLANATIONS, METRIC_IDS, PROFILE_DEFINITIONS, PROFILE_EXPLANATIONS,
+                          definition)
+from .protocols import explain_protocols
 
 FORMATS = ("table", "markdown", "csv", "json")
 
@@ -29,17 +31,29 @@ def _title(record: Dict[str, Any]) -> str:
     filled = f", {c['missing_filled']} missing predictions counted as empty" if c.get("missing_filled") else ""
     res = record.get("options", {}).get("resolution")
     at = f" at {res}x{res}" if res else " at original resolution"
-    return (f"{head}{at}: {c['refs']} refs, {c['positives']} positive and {c['negatives']} negative "
+    protocol = record.get("protocol", {})
+    rule = f", protocol {protocol['name']}, no target = {protocol['no_target_rule']}" if protocol else ""
+    return (f"{head}{at}{rule}: {c['refs']} refs, {c['positives']} positive and {c['negatives']} negative "
             f"sentences{filled}")
+
+
+def _metric_ids(record: Dict[str, Any]) -> List[str]:
+    """The record's metric ids in its order (a record's own set under a protocol profile)."""
+    return list(record.get("metrics") or METRIC_IDS)
+
+
+def _definition(record: Dict[str, Any], metric: str) -> str:
+    return record.get("definitions", {}).get(metric) or definition(metric)
 
 
 def _main_rows(record: Dict[str, Any]) -> List[List[str]]:
     rows = []
-    for metric in METRIC_IDS:
+    printed = record.get("protocol", {}).get("printed_as", {})
+    for metric in _metric_ids(record):
         row = [metric, _num(record["metrics"].get(metric))]
         if record.get("intervals"):
             row.append(_interval(record, metric))
-        row.append(DEFINITIONS[metric])
+        row.append(_definition(record, metric) + (f" [printed as {printed[metric]!r}]" if metric in printed else ""))
         rows.append(row)
     return rows
 
@@ -51,9 +65,10 @@ def _main_header(record: Dict[str, Any]) -> List[str]:
 
 def _breakdown_tables(record: Dict[str, Any]):
     for name, groups in record.get("breakdowns", {}).items():
-        header = [name, "refs", "pos", "neg"] + list(METRIC_IDS)
+        ids = _metric_ids(record)
+        header = [name, "refs", "pos", "neg"] + ids
         rows = [[group, str(g["counts"]["refs"]), str(g["counts"]["positives"]), str(g["counts"]["negatives"])]
-                + [_num(g["metrics"].get(m)) for m in METRIC_IDS] for group, g in groups.items()]
+                + [_num(g["metrics"].get(m)) for m in ids] for group, g in groups.items()]
         yield name, header, rows
 
 
@@ -93,15 +108,15 @@ def _csv(record: Dict[str, Any]) -> str:
     writer.writerow(["model", "dataset", "split", "breakdown", "group", "metric", "value", "ci_low", "ci_high",
                      "definition"])
     base = [record["model"], record["dataset"], record["split"]]
-    for metric in METRIC_IDS:
+    for metric in _metric_ids(record):
         ci = record.get("intervals", {}).get(metric) or ["", ""]
         writer.writerow(base + ["all", "all", metric, _csv_num(record["metrics"].get(metric)), *ci,
-                                DEFINITIONS[metric]])
+                                _definition(record, metric)])
     for name, groups in record.get("breakdowns", {}).items():
         for group, g in groups.items():
-            for metric in METRIC_IDS:
+            for metric in _metric_ids(record):
                 writer.writerow(base + [name, group, metric, _csv_num(g["metrics"].get(metric)), "", "",
-                                        DEFINITIONS[metric]])
+                                        _definition(record, metric)])
     return out.getvalue().rstrip("\n")
 
 
@@ -109,11 +124,17 @@ def _csv_num(value: Optional[float]) -> str:
     return "n/a" if value is None else repr(round(value, 6))
 
 
-def explain() -> str:
-    """Every metric id with its one-line formula and full explanation."""
+def explain(protocol: Optional[str] = None) -> str:
+    """Every metric id with its one-line formula and full explanation, then the protocol profiles: each one's
+    rules and how it differs from ``default`` (only ``protocol``'s when given)."""
     lines = ["Per sentence s: I_s intersection, U_s union, A_s predicted area (pixels, original resolution",
              "unless --resolution); a negative sentence has I_s = 0 and U_s = A_s; 'empty' means A_s = 0.",
              "All values are percentages; n/a means not applicable (e.g. mRR without negatives).", ""]
-    for metric in METRIC_IDS:
-        lines += [f"{metric}: {DEFINITIONS[metric]}", f"    {EXPLANATIONS[metric]}", ""]
+    if protocol is None:
+        for metric in METRIC_IDS:
+            lines += [f"{metric}: {DEFINITIONS[metric]}", f"    {EXPLANATIONS[metric]}", ""]
+        lines += ["Reported only under the profile whose official code prints them:", ""]
+        for metric, text in PROFILE_DEFINITIONS.items():
+            lines += [f"{metric}: {text}", f"    {PROFILE_EXPLANATIONS[metric]}", ""]
+    lines += explain_protocols(protocol).splitlines()
     return "\n".join(lines).rstrip()

@@ -36,15 +36,22 @@ class SentenceTable:
     score: Optional[np.ndarray]
     ref_ids: List[int]
     labels: Dict[str, np.ndarray] = field(default_factory=dict)
+    none: Optional[np.ndarray] = None  # answered "no target" (``no_target.apply_rule``); None: area 0
 
     def __len__(self) -> int:
         return len(self.sent_id)
+
+    @property
+    def answered_none(self) -> np.ndarray:
+        """Per row: did the prediction answer "no target"? (predicted empty, unless a rule decided.)"""
+        return self.A == 0 if self.none is None else self.none
 
     def subset(self, rows: np.ndarray) -> "SentenceTable":
         """The rows selected by a boolean mask or an index array (refs keep their indices)."""
         return SentenceTable(self.sent_id[rows], self.ref[rows], self.exists[rows], self.I[rows], self.U[rows],
                              self.A[rows], self.G[rows], None if self.score is None else self.score[rows],
-                             self.ref_ids, {k: v[rows] for k, v in self.labels.items()})
+                             self.ref_ids, {k: v[rows] for k, v in self.labels.items()},
+                             None if self.none is None else self.none[rows])
 
 
 def length_label(sentence: Dict) -> str:
@@ -77,6 +84,7 @@ def measure(checked: "CheckedRecords", selection: "Selection", gt_rles: List[mas
     selection. Malformed RLEs (area 0 and a problem already recorded) are never given to pycocotools."""
     exists = selection.exists[checked.rows]
     segs = checked.segmentations
+    checked.columns["null"] = np.array([seg is None for seg in segs], dtype=bool)
     if resolution is None:
         refs = selection.ref_of_row[checked.rows]
         need = np.flatnonzero(exists & (checked.areas > 0) & (gt_areas[refs] > 0))
@@ -102,12 +110,20 @@ def _resized(checked: "CheckedRecords", selection: "Selection", gt_rles: List[ma
     current, prefix = -1, np.zeros((side, side + 1), dtype=np.int64)
     for i in np.argsort(refs, kind="stable").tolist():  # one resized ground truth at a time
         if refs[i] != current:
-            current, prefix = int(refs[i]), column_prefix(resize_nearest(gt_rles[refs[i]], side))
+            current, prefix = int(refs[i]), column_prefix(at_side(gt_rles[refs[i]], side))
         gt_area[i] = int(prefix[:, -1].sum())
         if checked.areas[i]:
             area[i], overlap = resized_area_and_overlap(checked.segmentations[i], side, prefix)
             inter[i] = overlap if exists[i] else 0
     return inter, area, gt_area
+
+
+def at_side(rle: masks.RLE, side: int) -> np.ndarray:
+    """Boolean (side, side) mask of a ground truth: decoded when already that size (a protocol that
+    rasterises at side x side), else resized with Pillow's NEAREST rule."""
+    if [int(v) for v in rle["size"]] == [side, side]:
+        return masks.decode(rle)
+    return resize_nearest(rle, side)
 
 
 def row_gt_areas(selection: "Selection", preds: "ValidPredictions", gt_rles: List[masks.RLE],
@@ -119,7 +135,7 @@ def row_gt_areas(selection: "Selection", preds: "ValidPredictions", gt_rles: Lis
         return gt_areas[selection.ref_of_row]
     lacking = np.unique(selection.ref_of_row[~preds.covered])
     resized = np.zeros(len(selection.refs), dtype=np.int64)
-    resized[lacking] = [int(resize_nearest(gt_rles[j], resolution).sum()) for j in lacking.tolist()]
+    resized[lacking] = [int(at_side(gt_rles[j], resolution).sum()) for j in lacking.tolist()]
     return np.where(preds.covered, preds.columns["G"], resized[selection.ref_of_row])
 
 
