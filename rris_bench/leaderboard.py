@@ -41,7 +41,7 @@ SPLIT_ORDER = ("val", "test", "testA", "testB", "train")  # the order RIS papers
 NOT_AVAILABLE = "–"  # shown for null (not applicable) and for metrics a record does not have
 
 Record = Dict[str, object]
-Group = Tuple[str, str, str]  # (dataset, split_by or "", split)
+Group = Tuple[str, str, str, str]  # (dataset, split_by or "", split, protocol or "" for default)
 
 
 # --------------------------------------------------------------------------------------------- records
@@ -51,19 +51,37 @@ def record_label(record: Mapping) -> str:
     return "/".join(str(record.get(k, "?")) for k in ("model", "dataset", "split"))
 
 
+def protocol_of(record: Mapping) -> str:
+    """The protocol a record's numbers were made under: its profile name (``default`` when the record
+    predates profiles), plus the resolution when a reported record was scored at another one than its
+    profile's (e.g. ``gres @512x512``). Records of different protocols never share a table."""
+    protocol = record.get("protocol")
+    if not isinstance(protocol, Mapping):
+        return "default"
+    name = str(protocol.get("name") or "default")
+    side = protocol.get("side")
+    if record.get("kind") == "reported" and isinstance(side, int) and name != "default" and side != 480:
+        return f"{name} @{side}x{side}"
+    return name
+
+
 def group_of(record: Mapping) -> Group:
-    return str(record["dataset"]), str(record.get("split_by") or ""), str(record["split"])
+    protocol = protocol_of(record)
+    return (str(record["dataset"]), str(record.get("split_by") or ""), str(record["split"]),
+            "" if protocol == "default" else protocol)
 
 
-def group_order(group: Group) -> Tuple[str, str, int, str]:
-    """Sort key of a dataset+split: by dataset, then splits in the papers' order (val, test, testA, testB)."""
-    dataset, split_by, split = group
+def group_order(group: Group) -> Tuple[str, str, int, str, str]:
+    """Sort key of a dataset+split+protocol: by dataset, then splits in the papers' order (val, test, testA,
+    testB), then protocol."""
+    dataset, split_by, split, protocol = group
     rank = SPLIT_ORDER.index(split) if split in SPLIT_ORDER else len(SPLIT_ORDER)
-    return dataset, split_by, rank, split
+    return dataset, split_by, rank, split, protocol
 
 
 def group_title(group: Group) -> str:
-    return " · ".join(part for part in group if part)
+    *parts, protocol = group
+    return " · ".join([p for p in parts if p] + ([f"protocol {protocol}"] if protocol else []))
 
 
 def group_slug(group: Group) -> str:
@@ -88,9 +106,9 @@ def model_label(record: Mapping) -> str:
 
 def record_filename(record: Mapping) -> str:
     """Deterministic file name of a record on a board: one file per (kind, model, resolution, dataset, split)."""
-    dataset, split_by, split = group_of(record)
+    dataset, split_by, split, protocol = group_of(record)
     res = resolution_of(record)
-    parts = [record["kind"], record["model"] + (f"@{res}" if res else ""), dataset, split_by, split]
+    parts = [record["kind"], record["model"] + (f"@{res}" if res else ""), protocol, dataset, split_by, split]
     return _slug("--".join(str(p) for p in parts if p)) + ".json"
 
 
@@ -121,6 +139,10 @@ def check_record(record: object, path: Union[str, Path, None] = None) -> Record:
     else:
         need(isinstance(record.get("source"), str) and bool(record.get("source")), "source",
              "a reported record must name its source (paper, table or figure)")
+    protocol = record.get("protocol")
+    need(protocol is None or (isinstance(protocol, dict) and isinstance(protocol.get("name"), str)
+                              and bool(protocol["name"])), "protocol",
+         "must be an object naming the profile (protocol.name), its resolution and decision rule")
     metrics = record.get("metrics")
     need(isinstance(metrics, dict) and bool(metrics), "metrics", "must be a non-empty object")
     for name, value in metrics.items():
@@ -282,6 +304,8 @@ def build_tables(records: Sequence[Mapping], metrics: Optional[Sequence[str]] = 
             cells = [_format(record["metrics"].get(m), kind) for m in columns]
             values = [None if c == NOT_AVAILABLE else float(c) for c in cells]
             note = record["predictions_file"] if kind == "measured" else record["source"]
+            rule = (record.get("protocol") or {}).get("decision_rule") if kind == "reported" else None
+            note = f"{note}; no target: {rule}" if rule else note
             table.rows.append(Row(model_label(record), cells, values, [False] * len(columns), str(note),
                                   str(record.get("predictions_sha256", ""))))
         table.rows.sort(key=_rank)

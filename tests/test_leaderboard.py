@@ -262,3 +262,30 @@ def test_the_shipped_board_holds_the_papers_numbers_and_its_readme_is_current(tm
     assert all(r["source"] for r in records if r["kind"] == "reported")
     write_board(REPO / "leaderboards", tmp_path, html=False)
     assert (tmp_path / "README.md").read_bytes() == (REPO / "leaderboards" / "README.md").read_bytes()
+
+
+def test_records_of_different_protocols_never_share_a_table():
+    from rris_bench.leaderboard import build_tables
+    plain, official = measured("tiny", rIoU=41.0), measured("other", rIoU=52.0)
+    official["protocol"] = {"name": "rris-official", "side": 480, "no_target_rule": "score:0.5"}
+    gres_paper = dict(reported("ReLA", 60.0), protocol={"name": "gres", "side": 480, "decision_rule": "nt head"})
+    deris_512 = dict(reported("PropVG", 61.0), protocol={"name": "gres", "side": 512, "decision_rule": "score 0.7"})
+    tables = build_tables([plain, official, gres_paper, deris_512, reported("LAVT", 36.2)], ["rIoU"])
+    titles = {t.title: [r.model for r in t.rows] for t in tables}
+    assert titles["rtoy · unc · val"] == ["tiny"]
+    assert titles["rtoy · unc · val · protocol rris-official"] == ["other"]
+    assert titles["rrefcoco · val · protocol gres"] == ["ReLA"]
+    assert titles["rrefcoco · val · protocol gres @512x512"] == ["PropVG"]
+    assert titles["rrefcoco · val"] == ["LAVT"]
+    assert all(len({r.model for r in t.rows}) == len(t.rows) for t in tables)
+    gres_row = next(t for t in tables if t.title == "rrefcoco · val · protocol gres").rows[0]
+    assert gres_row.note.endswith("no target: nt head")
+
+
+def test_the_filed_reported_records_name_their_protocol():
+    from rris_bench.leaderboard import load_records
+    records = [r for r in load_records(REPO / "leaderboards") if r["kind"] == "reported"]
+    assert records and all(isinstance(r.get("protocol"), dict) and r["protocol"].get("decision_rule")
+                           for r in records)
+    grefcoco = {(r["model"], r["split"]) for r in records if r["dataset"] == "grefcoco"}
+    assert {("DeRIS-B", "val"), ("DeRIS-L", "testB"), ("GSVA-7B", "testA")} <= grefcoco

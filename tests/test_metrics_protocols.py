@@ -122,6 +122,8 @@ def test_rris_official_empties_low_scores_accumulates_p_at_x_and_prints_nan(tmp_
                     # running sums per ref: A 1, 1; C 0, .5
                     "P@0.5_cumsum": 75.0, "P@0.6_cumsum": 50.0, "P@0.9_cumsum": 50.0})
     assert record["protocol"]["side"] == 480 and record["protocol"]["splits_selected"] == ["testA"]
+    # B1 (.3) is emptied by its score, B2 (.6) is an all-zero mask: both empty, r = 1; no positives: nan
+    _check(evaluate(ds, path, ["testB"], protocol="rris-official", missing="empty"), {"mRR": 100.0, "mIoU_ref": None})
     # the no-target ref B has no positives and D's positive has an empty union: the official code prints nan
     every = evaluate(ds, path, ["testA", "testB", "val"], protocol="rris-official")
     _check(every, {"mIoU_ref": None, "mRR": None, "rIoU": None, "oIoU": 100 * 24 / 52})
@@ -215,3 +217,59 @@ def test_explain_names_every_profile_and_its_differences():
     assert "differs from default in no target when (default rule): score:0.5" in text
     one = explain("gres")
     assert "gres: " in one and "\nlavt: " not in one
+
+
+def test_threshold_sweep_rows_operating_points_and_threshold_from(tmp_path):
+    ds, path = protocol_case(tmp_path)
+    record = evaluate(ds, path, threshold_sweep=True)
+    sweep = record["threshold_sweep"]
+    row = {r["threshold"]: r for r in sweep["rows"]}
+    # T = 0.5 empties A2 (.4), B1 (.3), A3, C1 (scores below) and the empty masks: negatives A3 B1 B2 empty,
+    # C3 (.8) not -> N-acc 75; positives with a target: A1, C2 (D1 is empty) -> T-acc 40
+    assert row[0.5]["N-acc"] == pytest.approx(75.0) and row[0.5]["T-acc"] == pytest.approx(40.0)
+    assert row[0.5]["rule"] == "score:0.5"
+    # T = 0: only empty masks answer no target, the default rule's numbers
+    assert row[0.0]["N-acc"] == pytest.approx(DEFAULT["N-acc"]) and row[0.0]["gIoU"] == pytest.approx(DEFAULT["gIoU"])
+    # T-acc >= 95% is out of reach (two positives are empty); the best gIoU is the chosen threshold
+    assert sweep["at_T-acc"]["95"] is None
+    best = max(r["gIoU"] for r in sweep["rows"])
+    assert sweep["chosen"]["gIoU"] == best and row[sweep["chosen"]["threshold"]]["gIoU"] == best
+    val = tmp_path / "val.result.json"
+    val.write_text(json.dumps(record))
+    from rris_bench.metrics.sweep import threshold_from
+    rule, source = threshold_from(val)
+    assert rule == f"score:{sweep['chosen']['threshold']:g}" and "val.result.json" in source
+    applied = evaluate(ds, path, no_target_rule=rule, rule_source=source)
+    assert applied["metrics"]["gIoU"] == pytest.approx(best)
+    assert applied["protocol"]["no_target_rule_source"] == source
+    assert applied["decision_rules"]["gIoU"] == rule and applied["decision_rules"]["AUROC"].startswith("score")
+
+
+def test_fixed_t_acc_operating_point_is_the_highest_threshold_reaching_it(tmp_path):
+    ds, path = protocol_case(tmp_path)
+    sweep = evaluate(ds, path, protocol="gres", threshold_sweep=True)["threshold_sweep"]
+    # GRES answers by score alone: positive scores .9 .4 .1 .7 .5; 95% of 5 needs all five: T = .1
+    point = sweep["at_T-acc"]["95"]
+    assert point["threshold"] == pytest.approx(0.1) and point["T-acc"] == pytest.approx(100.0)
+
+
+def test_cli_threshold_sweep_writes_the_plot_and_threshold_from_reads_it(tmp_path, capsys):
+    from rris_bench.cli import main
+    ds, path = protocol_case(tmp_path)
+    out = tmp_path / "val.result.json"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", str(path), "--data-root", str(tmp_path), "--dataset", "ptoy", "--threshold-sweep",
+              "--out", str(out)])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "against the existence-score threshold" in text and "max gIoU" in text
+    assert (tmp_path / "val.result.sweep.png").stat().st_size > 0
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", str(path), "--data-root", str(tmp_path), "--dataset", "ptoy", "--threshold-from",
+              str(out), "--out", str(tmp_path / "test.json")])
+    assert exit_info.value.code == 0
+    assert "max gIoU" in json.loads((tmp_path / "test.json").read_text())["protocol"]["no_target_rule_source"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", str(path), "--data-root", str(tmp_path), "--dataset", "ptoy", "--threshold-from",
+              str(tmp_path / "test.json")])
+    assert exit_info.value.code == 2 and "threshold_sweep.chosen" in capsys.readouterr().err

@@ -39,11 +39,11 @@ FILES = {
     "rris": ["utils/validation.py", "utils/util.py", "dataset/ReferDataset.py", "dataset/refer.py",
              "dataset/transform.py"],
     "lavt": ["test.py", "utils.py", "args.py", "transforms.py", "data/dataset_refer_bert.py", "refer/refer.py",
-             "bert/tokenization_bert.py", "bert/file_utils.py"],
+            ],
     "rela": ["gres_model/evaluation/refer_evaluation.py", "gres_model/data/datasets/grefcoco.py",
              "gres_model/data/datasets/grefer.py", "gres_model/data/dataset_mappers/refcoco_mapper.py"],
     "dmmi": ["test.py", "utils.py", "args.py", "transforms.py", "data/dataset_zom.py", "refer/refer.py",
-             "bert/tokenization_bert.py", "bert/file_utils.py"],
+            ],
     "sesame": ["eval_sesame.py", "utils.py", "dataloaders/refer_seg_dataset.py", "dataloaders/test_dataset.py",
                "dataloaders/refer.py"],
 }
@@ -99,6 +99,80 @@ def make_world(kind: str, root: Path, fixtures: Path) -> Dict:
     return {"root": str(root), "plain": "refcoco" if kind == "toy" else "refcocog",
             "robust": "rrefcoco" if kind == "toy" else "rrefcocog", "split_by": split_by,
             "splits": sorted({r["split"] for r in refs})}
+
+
+def make_grefcoco_world(world: Dict) -> Dict:
+    """gRefCOCO-shaped data from the world's refs: per image, the first two refs merged into one two-target
+    ref, the others kept, and one no-target ref (``ann_id: [-1]``, ``no_target: true``). Written twice: as
+    ``grefcoco/grefs(unc).json`` for ReLA's G_REFER, and in the refer format rris-bench reads today (the
+    targets beside a valid ann_id, the no-target ref's sentences marked ``exist: false``)."""
+    from rris_bench.refer import load_dataset, write_dataset
+    root = Path(world["root"])
+    plain = load_dataset(root, world["plain"])
+    by_image: Dict[int, List[Dict]] = {}
+    for ref in plain.refs_list:
+        by_image.setdefault(ref["image_id"], []).append(ref)
+    grefs, next_ref, next_sent = [], 10 ** 6, max(plain.sentences) + 1
+    for image_id, refs in sorted(by_image.items()):
+        first = refs[0]
+        if len(refs) >= 2:
+            merged = dict(first, ann_id=[first["ann_id"], refs[1]["ann_id"]])
+            grefs.append(merged)
+            refs = refs[2:]
+        grefs += [dict(r, ann_id=[r["ann_id"]]) for r in refs]
+        sentences = []
+        for k in range(2):
+            text = f"the flying elephant {k}"
+            sentences.append({"sent_id": next_sent, "raw": text, "sent": text, "tokens": text.split()})
+            next_sent += 1
+        grefs.append(dict(first, ref_id=next_ref, ann_id=[-1], no_target=True, sentences=sentences,
+                          sent_ids=[s["sent_id"] for s in sentences]))
+        next_ref += 1
+    (root / "grefcoco").mkdir(exist_ok=True)
+    (root / "grefcoco" / "grefs(unc).json").write_text(json.dumps(grefs))
+    (root / "grefcoco" / "instances.json").write_text(json.dumps(plain.instances))
+    ours = []
+    for ref in grefs:
+        targets = [a for a in ref["ann_id"] if a != -1]
+        sentences = [dict(s, exist=bool(targets)) for s in ref["sentences"]]
+        ours.append(dict(ref, targets=targets, ann_id=targets[0] if targets else plain.refs_list[0]["ann_id"],
+                         sentences=sentences))
+    write_dataset(root, "gtoy", "unc", ours, plain.instances)
+    return {"grefcoco": "grefcoco", "ours": "gtoy"}
+
+
+def make_refzom_and_fp_worlds(world: Dict) -> None:
+    """Ref-ZOM-shaped data (``ref-zom/refs(final).p``: per image the first two refs merged into a ``many`` ref,
+    the others ``one``, and a ``zero`` ref with an empty ann_id list) and FP-RefCOCO-shaped data
+    (``fprefcoco/refs(unc).p``: the world's negatives marked ``is_false_premise``). Each is also written in
+    the refer format rris-bench reads today (targets beside a valid ann_id, negatives ``exist: false``)."""
+    from rris_bench.refer import load_dataset, refs_pickle_bytes, write_dataset
+    root = Path(world["root"])
+    plain = load_dataset(root, world["plain"])
+    by_image: Dict[int, List[Dict]] = {}
+    for ref in plain.refs_list:
+        by_image.setdefault(ref["image_id"], []).append(ref)
+    zom, next_ref, next_sent = [], 2 * 10 ** 6, max(plain.sentences) + 1000
+    for image_id, refs in sorted(by_image.items()):
+        first = refs[0]
+        if len(refs) >= 2:
+            zom.append(dict(first, ann_id=[first["ann_id"], refs[1]["ann_id"]], source="many"))
+            refs = refs[2:]
+        zom += [dict(r, ann_id=[r["ann_id"]], source="one") for r in refs]
+        text = "the invisible unicorn"
+        zom.append(dict(first, ref_id=next_ref, ann_id=[], source="zero", sent_ids=[next_sent],
+                        sentences=[{"sent_id": next_sent, "raw": text, "sent": text, "tokens": text.split()}]))
+        next_ref, next_sent = next_ref + 1, next_sent + 1
+    (root / "ref-zom").mkdir(exist_ok=True)
+    (root / "ref-zom" / "refs(final).p").write_bytes(refs_pickle_bytes(zom))
+    (root / "ref-zom" / "instances.json").write_text(json.dumps(plain.instances))
+    ours = [dict(r, targets=r["ann_id"], ann_id=r["ann_id"][0] if r["ann_id"] else plain.refs_list[0]["ann_id"],
+                 sentences=[dict(s, exist=r["source"] != "zero") for s in r["sentences"]]) for r in zom]
+    write_dataset(root, "ztoy", "unc", ours, plain.instances)
+    robust = load_dataset(root, world["robust"])
+    fp = [dict(r, sentences=[dict(s, is_false_premise=not s["exist"]) for s in r["sentences"]])
+          for r in robust.refs_list]
+    write_dataset(root, "fprefcoco", world["split_by"], fp, robust.instances)
 
 
 def make_predictions(dataset, seed: int) -> Dict[int, Dict]:
@@ -232,6 +306,42 @@ def main(argv: Optional[List[str]] = None) -> int:
                 rows += compare(f"lavt {kind} {split}", ours, theirs,
                                 {"mIoU": "mIoU", "oIoU": "oIoU", **{f"P@0.{k}": f"P@0.{k}" for k in range(5, 10)}},
                                 {})
+        if args.rela:
+            names = make_grefcoco_world(world)
+            gds = load_dataset(root, names["ours"])
+            gpreds = make_predictions(gds, args.seed + 1)
+            gpath, gdense = root / "g-preds.jsonl", root / "g-preds.npz"
+            write_predictions(gpath, gds, gpreds)
+            save_dense(gdense, gpreds, gds)
+            for split in world["splits"]:
+                for rule in ("null", "score:0.5"):
+                    ours = evaluate(gds, gpath, [split], protocol="gres", no_target_rule=rule)
+                    theirs = run_child("rela", args.work, {**base, "dense": str(gdense), "rule": rule,
+                                                          "code": str(args.work / "rela"), "split": split})
+                    rows += compare(f"gres({rule}) {kind} {split}", ours, theirs,
+                                    {"gIoU": "gIoU", "cIoU_all": "cIoU", "N_acc": "N_acc", "T_acc": "T_acc",
+                                     "P@0.7": "Pr@0.7", "P@0.8": "Pr@0.8", "P@0.9": "Pr@0.9"}, {})
+        if args.dmmi or args.sesame:
+            make_refzom_and_fp_worlds(world)
+            zds = load_dataset(root, "ztoy")
+            zpreds = make_predictions(zds, args.seed + 2)
+            zpath, zdense = root / "z-preds.jsonl", root / "z-preds.npz"
+            write_predictions(zpath, zds, zpreds)
+            save_dense(zdense, zpreds, zds)
+        for split in world["splits"] if args.dmmi else []:
+            ours = evaluate(zds, zpath, [split], protocol="refzom")
+            theirs = run_child("dmmi", args.work, {**base, "dense": str(zdense), "code": str(args.work / "dmmi"),
+                                                  "split": split})
+            rows += compare(f"refzom {kind} {split}", ours, theirs,
+                            {"mIoU": "mIoU", "oIoU": "oIoU", "N-acc": "acc",
+                             **{f"P@0.{k}": f"P@0.{k}" for k in range(5, 10)}}, {})
+        for split in world["splits"] if args.sesame else []:
+            fds = load_dataset(root, "fprefcoco", world["split_by"])
+            ours = evaluate(fds, pred_path, [split], protocol="sesame")
+            theirs = run_child("sesame", args.work, {**base, "code": str(args.work / "sesame"), "split": split,
+                                                    "dataset": "fprefcoco", "work": str(args.work)})
+            rows += compare(f"sesame {kind} {split}", ours, theirs,
+                            {"exist_acc": "See Accuracy", "cIoU_all": "cIoU"}, {})
     print_rows(rows)
     if args.out:
         args.out.write_text(json.dumps(rows, indent=1))

@@ -10,6 +10,8 @@ import click
 from ..errors import InputError
 from ..metrics import FORMATS, PROTOCOLS, default_out, evaluate, explain, format_record, write_record
 from ..gcpause import paused_gc
+from ..metrics.sweep import sweep_figure, threshold_from as threshold_from_record
+from ..plots import save_figure
 from ..predictions import MISSING_CHOICES, read_predictions
 from ..refer import load_dataset
 from .options import dataset_format as dataset_format_option
@@ -50,6 +52,11 @@ def _split_list(values: Tuple[str, ...]) -> Optional[list]:
                    "rule): rris-official, gres, lavt, refzom, sesame. --explain lists the rules.")
 @click.option("--no-target-rule", help="What answers 'no target': empty (an empty mask), null (segmentation "
               "null only) or score:T (existence score below T). Default: the protocol's.")
+@click.option("--threshold-sweep", is_flag=True, help="Also report N-acc, T-acc, gIoU and rIoU against the "
+              "existence-score threshold (table, <out stem>.sweep.png/.svg, N-acc at T-acc 95%/99%).")
+@click.option("--threshold-from", type=click.Path(dir_okay=False, path_type=Path),
+              help="Use the threshold a val result record made with --threshold-sweep chose (max gIoU) as "
+                   "--no-target-rule score:T.")
 @click.option("--explain", "explain_only", is_flag=True,
               help="Print the full metric definitions and the protocol profiles (with --protocol: that one) and exit.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache (ground-truth masks, parsed dataset).")
@@ -57,7 +64,7 @@ def command(predictions: Optional[Path], data_root: Path, dataset: Optional[str]
             dataset_format: str, splits: Tuple[str, ...], model: Optional[str], by: Tuple[str, ...],
             ci: Optional[float], resamples: int, seed: int, resolution: Optional[int], missing: str, fmt: str,
             out: Optional[Path], per_sample: Optional[Path], protocol: str, no_target_rule: Optional[str],
-            explain_only: bool, no_cache: bool) -> None:
+            threshold_sweep: bool, threshold_from: Optional[Path], explain_only: bool, no_cache: bool) -> None:
     """Score PREDICTIONS (JSON, list or JSON Lines) with every RIS / R-RIS / GRES metric.
 
     \b
@@ -67,6 +74,8 @@ def command(predictions: Optional[Path], data_root: Path, dataset: Optional[str]
       rris-bench evaluate preds.jsonl --data-root data --resolution 480 --format markdown
       rris-bench evaluate preds.jsonl --data-root data --dataset grefcoco --protocol gres
       rris-bench evaluate preds.jsonl --data-root data --protocol rris-official --no-target-rule score:0.4
+      rris-bench evaluate val.jsonl --data-root data --protocol gres --threshold-sweep --out val.result.json
+      rris-bench evaluate test.jsonl --data-root data --protocol gres --threshold-from val.result.json
       rris-bench evaluate --explain --protocol rris-official
     """
     if explain_only:
@@ -74,6 +83,11 @@ def command(predictions: Optional[Path], data_root: Path, dataset: Optional[str]
         return
     if predictions is None:
         raise InputError("give a predictions file (or --explain)", field="PREDICTIONS")
+    rule_source = None
+    if threshold_from is not None:
+        if no_target_rule:
+            raise InputError("give --no-target-rule or --threshold-from, not both", field="--threshold-from")
+        no_target_rule, rule_source = threshold_from_record(threshold_from)
     with paused_gc():
         pred_file = read_predictions(predictions)
         info = pred_file.info or {}
@@ -88,10 +102,17 @@ def command(predictions: Optional[Path], data_root: Path, dataset: Optional[str]
     chosen = _split_list(splits) or _split_list((info.get("split") or "",))
     record = evaluate(ds, pred_file, chosen, model=model, by=by, ci=ci, resolution=resolution, missing=missing,
                       seed=seed, resamples=resamples, per_sample=per_sample, use_cache=not no_cache,
-                      protocol=protocol, no_target_rule=no_target_rule)
+                      protocol=protocol, no_target_rule=no_target_rule, rule_source=rule_source,
+                      threshold_sweep=threshold_sweep)
     target = out or default_out(predictions)
     write_record(record, target)
     click.echo(format_record(record, fmt))
+    if threshold_sweep:
+        stem = target.with_name(target.name[:-len(".json")] if target.name.endswith(".json") else target.name)
+        png, _ = save_figure(sweep_figure(record["threshold_sweep"], f"{record['model']} on {record['dataset']} "
+                                          f"{record['split']} ({record['protocol']['name']})"),
+                             stem.with_name(stem.name + ".sweep"))
+        click.echo(f"rris-bench: threshold sweep plot {png}", err=True)
     filled = record["counts"]["missing_filled"]
     if filled:
         click.echo(f"rris-bench: {filled} missing predictions were counted as empty", err=True)

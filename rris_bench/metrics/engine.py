@@ -24,6 +24,7 @@ from .definitions import definition
 from .no_target import apply_rule, parse_rule
 from .protocols import Protocol, get_protocol, resolve_splits
 from .references import reference_masks
+from .sweep import threshold_sweep as sweep_thresholds
 from .halves import in_halves
 from .ranking import roc_curve
 from .stats import BREAKDOWNS, SentenceTable, measure, row_gt_areas, sentence_table
@@ -36,7 +37,7 @@ def evaluate(dataset: Dataset, predictions: Union[PathLike, predictions_io.Predi
              ci: Optional[float] = None, resolution: Optional[int] = None, missing: str = "error", seed: int = 0,
              resamples: int = 1000, per_sample: Optional[PathLike] = None, use_cache: bool = True,
              protocol: str = "default", no_target_rule: Optional[str] = None,
-             rule_source: Optional[str] = None) -> Dict[str, Any]:
+             rule_source: Optional[str] = None, threshold_sweep: bool = False) -> Dict[str, Any]:
     """Score ``predictions`` (a path or a parsed file) on the selected splits of ``dataset``.
 
     ``by``: breakdown names (see ``stats.BREAKDOWNS``); ``ci``: confidence of bootstrap intervals over refs
@@ -44,7 +45,8 @@ def evaluate(dataset: Dataset, predictions: Union[PathLike, predictions_io.Predi
     code does; ``missing="empty"`` counts missing predictions as empty; ``per_sample``: also write one JSON
     line per sentence (I, U, areas, IoU). ``protocol``: a profile of ``metrics.protocols`` (resolution, ground
     truth, splits, metric set); ``no_target_rule``: empty, null or score:T (default: the profile's), and
-    ``rule_source`` what chose it (for the record). Raises InputError on bad input, before computing anything.
+    ``rule_source`` what chose it (for the record); ``threshold_sweep``: add the metrics against the
+    existence-score threshold (``metrics.sweep``). Raises InputError on bad input, before computing anything.
     """
     profile = get_protocol(protocol)
     rule = parse_rule(no_target_rule or profile.no_target_rule)
@@ -68,9 +70,12 @@ def evaluate(dataset: Dataset, predictions: Union[PathLike, predictions_io.Predi
                                       pred_file.path, missing=missing)
         table = sentence_table(selection, valid, row_gt_areas(selection, valid, gt_rles, gt_areas, resolution),
                                labels=BREAKDOWNS if per_sample is not None else by)
-        table = apply_rule(table, rule, valid.columns["null"] | ~valid.covered, profile)
+        null = valid.columns["null"] | ~valid.covered
         if profile.name == "lavt":  # LAVT's code knows no negatives: positives only (see the profile's notes)
-            table = table.subset(np.flatnonzero(table.exists))
+            keep = np.flatnonzero(table.exists)
+            table, null = table.subset(keep), null[keep]
+        sweep = sweep_thresholds(table, null, profile) if threshold_sweep else None
+        table = apply_rule(table, rule, null, profile)
     if per_sample is not None:
         write_per_sample(table, per_sample)
     info = pred_file.info or {}
@@ -90,11 +95,15 @@ def evaluate(dataset: Dataset, predictions: Union[PathLike, predictions_io.Predi
                      "splits_selected": list(split_list or dataset.splits)},
         "counts": counts(table, valid.missing_filled),
         "metrics": metrics(table, profile),
+        "decision_rules": {m: "score ranking (no threshold)" if m in ("AUROC", "AP") else str(rule)
+                           for m in profile.metrics},
         "definitions": {m: definition(m) for m in profile.metrics},
         "breakdowns": breakdowns(table, by, profile),
         "intervals": intervals(table, ci, resamples, seed, profile) if ci is not None else {},
         "curves": {},
     }
+    if sweep is not None:
+        record["threshold_sweep"] = sweep
     if table.score is not None and table.exists.any() and (~table.exists).any():
         record["curves"]["roc"] = roc_curve(table.exists, table.score)
     return record

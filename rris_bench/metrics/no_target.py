@@ -6,8 +6,9 @@ Three rules (``--no-target-rule``):
   all-zero RLE). rris-bench's default, and what LAVT, Ref-ZOM and SESAME's code do.
 - ``null``: only ``"segmentation": null`` answers "no target"; an all-zero RLE is a target answered with an
   empty mask. GRES's default: ReLA takes "no target" from a separate label (``nt_label``), not from the mask.
-- ``score:T``: the existence score below T answers "no target", whatever the mask (R-RIS ``--use_exist``
-  with T = 0.5 empties the mask of every sentence scored below 0.5, positives included).
+- ``score:T``: the existence score below T answers "no target" (R-RIS ``--use_exist`` with T = 0.5 empties
+  the mask of every sentence scored below 0.5, positives included, and an empty mask stays empty whatever
+  its score; under GRES the score is the no-target label itself, whatever the mask).
 
 A sentence answered "no target" is scored by its protocol's ``no_target_scoring``: ``empty-mask`` makes its
 mask empty (I = 0, predicted area 0, U = ground-truth area); ``gres-label`` keeps its union for a positive
@@ -69,6 +70,8 @@ def answered_none(rule: NoTargetRule, area: np.ndarray, null: np.ndarray, score:
 def apply_rule(table: SentenceTable, rule: NoTargetRule, null: np.ndarray, protocol: Protocol) -> SentenceTable:
     """``table`` with ``none`` set by ``rule`` and I, U, A rescored per the protocol's no-target scoring."""
     none = answered_none(rule, table.A, null, table.score)
+    if rule.kind == "score" and protocol.no_target_scoring != NT_GRES_LABEL:
+        none |= table.A == 0  # a low score empties the mask; an empty mask is empty whatever its score
     pos = table.exists
     inter = np.where(none, 0, table.I)
     if protocol.no_target_scoring == NT_GRES_LABEL:

@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from .definitions import (DEFINITIONS, EXPLANATIONS, METRIC_IDS, PROFILE_DEFINITIONS, PROFILE_EXPLANATIONS,
                           definition)
 from .protocols import explain_protocols
+from .sweep import SWEPT, sweep_rows
 
 FORMATS = ("table", "markdown", "csv", "json")
 
@@ -97,6 +98,10 @@ def format_record(record: Dict[str, Any], fmt: str = "table") -> str:
              render(_main_header(record), _main_rows(record))]
     for name, header, rows in _breakdown_tables(record):
         parts += ["", f"by {name}:" if fmt == "table" else f"**by {name}**", "", render(header, rows)]
+    if record.get("threshold_sweep"):
+        parts += ["", "against the existence-score threshold (no target when score < T):" if fmt == "table"
+                  else "**against the existence-score threshold**", "",
+                  render(["T", "operating point", *SWEPT], sweep_rows(record["threshold_sweep"]))]
     if fmt == "table":
         parts += ["", "Definitions in full: rris-bench evaluate --explain"]
     return "\n".join(parts)
