@@ -11,7 +11,8 @@ Prints: the engine's end-to-end time (load the dataset + read and parse the file
 every metric), first with cold caches, then warm in a fresh process (with its peak memory), best of three in
 this process, and again with the forked second half switched off; the whole ``rris-bench evaluate`` command
 in a fresh interpreter (start-up, imports and writing the record included); the dense evaluator's time for
-the same numbers, and the ratio. The dense evaluator decodes every mask with pycocotools and computes I, U, A
+the same numbers, and the ratio; and each protocol profile's time (``--protocol rris-official`` and the other
+480 x 480 profiles resize every mask) beside the default path's in the same run. The dense evaluator decodes every mask with pycocotools and computes I, U, A
 with numpy; both feed the same aggregation, and the benchmark checks that the metrics agree.
 """
 from __future__ import annotations
@@ -84,13 +85,13 @@ def make_data(root: Path, n_predictions: int, seed: int = 0) -> Path:
     return path
 
 
-def run_engine(root: Path, path: Path):
+def run_engine(root: Path, path: Path, protocol: str = "default"):
     """What ``rris-bench evaluate`` does: load the dataset and the predictions, validate, score."""
     from rris_bench.metrics import evaluate
     from rris_bench.gcpause import paused_gc
     start = time.perf_counter()
     with paused_gc():
-        record = evaluate(load_dataset(root, "rsynth", use_cache=True), path, ["val"])
+        record = evaluate(load_dataset(root, "rsynth", use_cache=True), path, ["val"], protocol=protocol)
     return time.perf_counter() - start, record
 
 
@@ -144,6 +145,8 @@ def main() -> None:
     parser.add_argument("--predictions", type=int, default=150_000)
     parser.add_argument("--dense-limit", type=int, default=None,
                         help="dense-evaluate only the first N sentences and scale its time up (default: all)")
+    parser.add_argument("--protocols-only", action="store_true",
+                        help="stop after the protocol profiles' times (skip the dense evaluator)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -179,6 +182,12 @@ def main() -> None:
         one = min(run_engine(root, path)[0] for _ in range(3))
         halves.MIN_ROWS = saved
         print(f"engine on one process only (no forked half): best of 3 {one:.2f} s")
+        for protocol in ("rris-official", "gres", "lavt", "refzom", "sesame"):
+            run_engine(root, path, protocol)  # builds the protocol's ground-truth cache
+            took = min(run_engine(root, path, protocol)[0] for _ in range(2))
+            print(f"--protocol {protocol}: best of 2 {took:.2f} s, {took / warm:.2f}x the default path")
+        if args.protocols_only:
+            return
         limit = args.dense_limit or n_lines
         dense, values, done = run_dense(root, path, limit)
         if done == n_lines:
