@@ -36,7 +36,7 @@ FORMULAS: Dict[str, str] = {
     "AUROC": "area under the ROC curve of the existence score, positives against negatives",
     "AP": "average precision of the existence score, positives against negatives",
 }
-DEFAULT_METRICS: Tuple[str, ...] = ("rIoU", "mRR", "mIoU", "oIoU", "gIoU", "N-acc", "T-acc", "AUROC")
+DEFAULT_METRICS: Tuple[str, ...] = ("rIoU", "mRR", "mIoU", "oIoU", "gIoU", "cIoU_all", "N-acc", "T-acc", "AUROC")
 SPLIT_ORDER = ("val", "test", "testA", "testB", "train")  # the order RIS papers list splits in
 NOT_AVAILABLE = "–"  # shown for null (not applicable) and for metrics a record does not have
 

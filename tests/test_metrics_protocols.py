@@ -12,7 +12,8 @@ from metrics_cases import box, pil_resize, sentence, write_predictions
 from rris_bench import masks
 from rris_bench.errors import InputError
 from rris_bench.metrics import PROTOCOLS, evaluate, explain, format_record
-from rris_bench.refer import load_dataset, write_dataset
+from rris_bench.datasets.model import Dataset, Ref, Sentence
+from rris_bench.refer import write_dataset
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +28,8 @@ def _ann(ann_id, image_id, mask=None, polygons=None, crowd=0):
 
 
 def _write(root, name, images, refs, anns):
+    """The refs in the dataset model (several targets, no target and per-sentence negatives side by side,
+    which no single file format holds), over instances and a refs file written in the refer format."""
     instances = {"images": [{"id": i, "height": h, "width": w, "file_name": f"img{i}.jpg"}
                             for i, (h, w) in images.items()],
                  "annotations": anns, "categories": [{"id": 1, "name": "person", "supercategory": "person"}]}
@@ -34,10 +37,11 @@ def _write(root, name, images, refs, anns):
         ref.setdefault("category_id", 1)
         ref.setdefault("file_name", f"img{ref['image_id']}.jpg")
         ref["sent_ids"] = [s["sent_id"] for s in ref["sentences"]]
-        # until the dataset model lands, a ref's targets ride beside a valid ann_id (metrics.references.ref_targets)
-        ref.setdefault("ann_id", ref["targets"][0] if ref["targets"] else anns[0]["id"])
-    write_dataset(root, name, "unc", refs, instances)
-    return load_dataset(root, name)
+    plain = [{k: v for k, v in r.items() if k != "targets"} for r in refs]
+    write_dataset(root, name, "unc", [dict(r, ann_id=anns[0]["id"]) for r in plain], instances)
+    model = [Ref.of(dict(r, sentences=[Sentence.of(s, s.get("exist", True)) for s in r["sentences"]]),
+                    ref["targets"]) for r, ref in zip(plain, refs)]
+    return Dataset(root, name, "unc", root / name / "refs(unc).p", root / name / "instances.json", model, instances)
 
 
 # The protocol case, one 10 x 10 image:

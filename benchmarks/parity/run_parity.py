@@ -101,11 +101,10 @@ def make_world(kind: str, root: Path, fixtures: Path) -> Dict:
             "splits": sorted({r["split"] for r in refs})}
 
 
-def make_grefcoco_world(world: Dict) -> Dict:
+def make_grefcoco_world(world: Dict) -> None:
     """gRefCOCO-shaped data from the world's refs: per image, the first two refs merged into one two-target
-    ref, the others kept, and one no-target ref (``ann_id: [-1]``, ``no_target: true``). Written twice: as
-    ``grefcoco/grefs(unc).json`` for ReLA's G_REFER, and in the refer format rris-bench reads today (the
-    targets beside a valid ann_id, the no-target ref's sentences marked ``exist: false``)."""
+    ref, the others kept, and one no-target ref (``ann_id: [-1]``, ``no_target: true``), as
+    ``grefcoco/grefs(unc).json``: what ReLA's G_REFER and rris-bench's gRefCOCO reader both read."""
     from rris_bench.refer import load_dataset, write_dataset
     root = Path(world["root"])
     plain = load_dataset(root, world["plain"])
@@ -131,21 +130,13 @@ def make_grefcoco_world(world: Dict) -> Dict:
     (root / "grefcoco").mkdir(exist_ok=True)
     (root / "grefcoco" / "grefs(unc).json").write_text(json.dumps(grefs))
     (root / "grefcoco" / "instances.json").write_text(json.dumps(plain.instances))
-    ours = []
-    for ref in grefs:
-        targets = [a for a in ref["ann_id"] if a != -1]
-        sentences = [dict(s, exist=bool(targets)) for s in ref["sentences"]]
-        ours.append(dict(ref, targets=targets, ann_id=targets[0] if targets else plain.refs_list[0]["ann_id"],
-                         sentences=sentences))
-    write_dataset(root, "gtoy", "unc", ours, plain.instances)
-    return {"grefcoco": "grefcoco", "ours": "gtoy"}
 
 
 def make_refzom_and_fp_worlds(world: Dict) -> None:
     """Ref-ZOM-shaped data (``ref-zom/refs(final).p``: per image the first two refs merged into a ``many`` ref,
     the others ``one``, and a ``zero`` ref with an empty ann_id list) and FP-RefCOCO-shaped data
-    (``fprefcoco/refs(unc).p``: the world's negatives marked ``is_false_premise``). Each is also written in
-    the refer format rris-bench reads today (targets beside a valid ann_id, negatives ``exist: false``)."""
+    (``fprefcoco/refs(unc).p``: the world's negatives marked ``is_false_premise``), in the files the official
+    loaders and rris-bench's readers both read."""
     from rris_bench.refer import load_dataset, refs_pickle_bytes, write_dataset
     root = Path(world["root"])
     plain = load_dataset(root, world["plain"])
@@ -166,12 +157,9 @@ def make_refzom_and_fp_worlds(world: Dict) -> None:
     (root / "ref-zom").mkdir(exist_ok=True)
     (root / "ref-zom" / "refs(final).p").write_bytes(refs_pickle_bytes(zom))
     (root / "ref-zom" / "instances.json").write_text(json.dumps(plain.instances))
-    ours = [dict(r, targets=r["ann_id"], ann_id=r["ann_id"][0] if r["ann_id"] else plain.refs_list[0]["ann_id"],
-                 sentences=[dict(s, exist=r["source"] != "zero") for s in r["sentences"]]) for r in zom]
-    write_dataset(root, "ztoy", "unc", ours, plain.instances)
     robust = load_dataset(root, world["robust"])
-    fp = [dict(r, sentences=[dict(s, is_false_premise=not s["exist"]) for s in r["sentences"]])
-          for r in robust.refs_list]
+    fp = [dict(r, sentences=[{k: v for k, v in dict(s, is_false_premise=not s.exists).items() if k != "exist"}
+                             for s in r["sentences"]]) for r in robust.refs_list]
     write_dataset(root, "fprefcoco", world["split_by"], fp, robust.instances)
 
 
@@ -307,8 +295,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                                 {"mIoU": "mIoU", "oIoU": "oIoU", **{f"P@0.{k}": f"P@0.{k}" for k in range(5, 10)}},
                                 {})
         if args.rela:
-            names = make_grefcoco_world(world)
-            gds = load_dataset(root, names["ours"])
+            make_grefcoco_world(world)
+            gds = load_dataset(root, "grefcoco")
             gpreds = make_predictions(gds, args.seed + 1)
             gpath, gdense = root / "g-preds.jsonl", root / "g-preds.npz"
             write_predictions(gpath, gds, gpreds)
@@ -323,7 +311,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                                      "P@0.7": "Pr@0.7", "P@0.8": "Pr@0.8", "P@0.9": "Pr@0.9"}, {})
         if args.dmmi or args.sesame:
             make_refzom_and_fp_worlds(world)
-            zds = load_dataset(root, "ztoy")
+            zds = load_dataset(root, "ref-zom")
             zpreds = make_predictions(zds, args.seed + 2)
             zpath, zdense = root / "z-preds.jsonl", root / "z-preds.npz"
             write_predictions(zpath, zds, zpreds)
