@@ -198,7 +198,6 @@ def run_lavt(cfg: Dict) -> Dict:
     sys.argv = ["test.py", "--refer_data_root", cfg["root"], "--dataset", cfg["dataset"], "--splitBy",
                 cfg["split_by"], "--split", cfg["split"]]
     stub_tokenizer("bert.tokenization_bert")
-    import refer.refer as refer_module
     root = Path(cfg["root"])
     blank_images(root, cfg["dataset"])
     from data.dataset_refer_bert import ReferDataset, args

@@ -24,11 +24,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import pickle
+import io
 import subprocess
 import sys
 import tarfile
-import io
 from pathlib import Path
 from typing import Dict, List, Optional
 

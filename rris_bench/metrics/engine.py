@@ -71,7 +71,7 @@ def evaluate(dataset: Dataset, predictions: Union[PathLike, predictions_io.Predi
         table = sentence_table(selection, valid, row_gt_areas(selection, valid, gt_rles, gt_areas, resolution),
                                labels=BREAKDOWNS if per_sample is not None else by)
         null = valid.columns["null"] | ~valid.covered
-        if profile.name == "lavt":  # LAVT's code knows no negatives: positives only (see the profile's notes)
+        if profile.positives_only:  # LAVT's code knows no negatives (see the profile's notes)
             keep = np.flatnonzero(table.exists)
             table, null = table.subset(keep), null[keep]
         sweep = sweep_thresholds(table, null, profile) if threshold_sweep else None

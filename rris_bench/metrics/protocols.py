@@ -53,6 +53,7 @@ class Protocol:
     empty_union: str
     no_target_rule: str
     no_target_scoring: str
+    positives_only: bool = False  # the official loader knows no negatives: score positive sentences only
     notes: Tuple[str, ...] = field(default_factory=tuple)
 
     def rules(self) -> Dict[str, Any]:
@@ -109,7 +110,7 @@ PROTOCOLS: Dict[str, Protocol] = {p.name: p for p in [
         resolution=RESIZE_NEAREST, side=480, parts=PARTS_SUM_IS_ONE, crowd=False, splits=SPLIT_REFER_API,
         averaging="per sentence", metrics=("mIoU", "oIoU", *_P),
         printed_as={"mIoU": "Mean IoU", "oIoU": "overall IoU", **{p: f"precision@{p[2:]}" for p in _P}},
-        empty_union="zero", no_target_rule="empty", no_target_scoring=NT_EMPTY_MASK,
+        empty_union="zero", no_target_rule="empty", no_target_scoring=NT_EMPTY_MASK, positives_only=True,
         notes=("LAVT's loader has no notion of negatives: on data with negatives its code would score them "
                "against the ref's mask; this profile scores positive sentences only",)),
     Protocol(
