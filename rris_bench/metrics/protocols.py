@@ -72,14 +72,14 @@ PROTOCOLS: Dict[str, Protocol] = {p.name: p for p in [
     Protocol(
         name="default", title="rris-bench: every metric id, original resolution, true unions",
         source="rris-bench (docs/DESIGN metric table)", resolution=ORIGINAL, side=None, parts=PARTS_UNION,
-        crowd=False, splits=SPLIT_EXACT, averaging="per sentence (mIoU, P@X, gIoU) and per ref (mIoU_ref, mRR, rIoU)",
+        crowd=False, splits=SPLIT_EXACT, averaging="per id (mIoU per sentence, mIoU_ref per ref, ...)",
         metrics=METRIC_IDS, printed_as={}, empty_union="zero", no_target_rule="empty",
         no_target_scoring=NT_EMPTY_MASK),
     Protocol(
         name="rris-official", title="R-RefCOCO / R-RIS (jianzongwu/robust-ref-seg, main.py --use_exist)",
         source="jianzongwu/robust-ref-seg utils/validation.py, dataset/ReferDataset.py, dataset/transform.py",
         resolution=RESIZE_NEAREST, side=480, parts=PARTS_SUM_IS_ONE, crowd=False, splits=SPLIT_REFER_API,
-        averaging="per ref (batch size 1: one ref, all its sentences, per step)",
+        averaging="per ref (batch size 1: a ref per step)",
         metrics=("mIoU_ref", "oIoU", "mRR", "rIoU", *_P, *_P_CUMSUM),
         printed_as={"mIoU_ref": "mIoU", "oIoU": "oIoU", "mRR": "r", "rIoU": "rIoU",
                     **{f"{p}_cumsum": p for p in _P}},
@@ -173,7 +173,8 @@ def resolve_splits(requested: Optional[List[str]], available: List[str], rule: s
 
 _RULE_LABELS = (("resolution", "resolution"), ("side", "side"), ("parts", "polygon parts"),
                 ("crowd", "crowd annotations in the union"), ("splits", "split names"),
-                ("averaging", "averaging"), ("empty_union", "positive with U = 0 scores"),
+                ("averaging", "averaging"), ("positives_only", "negative sentences"),
+                ("empty_union", "positive with U = 0 scores"),
                 ("no_target_rule", "no target when (default rule)"),
                 ("no_target_scoring", "a no-target answer is scored as"))
 
@@ -184,6 +185,8 @@ def _rule_value(protocol: Protocol, key: str) -> str:
         return "original size" if value is None else f"{value} x {value}"
     if key == "crowd":
         return "kept" if value else "left out"
+    if key == "positives_only":
+        return "dropped" if value else "scored"
     if key == "empty_union":
         return "NaN (the metric prints nan)" if value == "nan" else "0"
     return str(value)
