@@ -1,81 +1,77 @@
-"""attribute_swap: the positive with one colour, size or position word replaced by one of the same kind
-that cannot describe the same object.
+"""attribute_swap: the positive with one colour, size or position word, or one relation phrase, replaced by
+one of the same kind that cannot describe the same object ("left" -> "right", "big" -> "small", "above"
+-> "below", "red" -> a colour outside red's family).
 
-Sizes and positions go to their opposites ("left" -> "right", "big" -> "small", "in front of" ->
-"behind"); a left/right/top/bottom
-word outside a relation is swapped only when the target's box confirms the original (a target whose
-centre is left of the image's middle cannot be "right"). Colours go to a colour outside the original's
-family and not already in the sentence ("gray" never becomes "silver"). No annotation can prove that no
-*other* object fits the new words, so these negatives are ``unverified``.
+Each edit is checked against every instance the head can name (``claims``): a position or size word
+against the only instance (geometry must say NO), a relation phrase against every pair of head and object
+instances, a colour only when the target is the only such instance (the positive gives its colour) and the
+colour word is not part of a relation object ("next to the *red* car"). Those are ``instances_checked``;
+any other edit is ``unverified`` and made only when the build allows it. A relation phrase is swapped only
+where it has an object ("bird behind on left" keeps its "behind").
 """
 from __future__ import annotations
 
 import random
-from typing import Optional
+from typing import List, Optional, Tuple
 
-from .base import UNVERIFIED, Candidate, Context, shuffled
+from . import claims
+from .base import INSTANCES_CHECKED, UNVERIFIED, Candidate, Context, shuffled
 from .parse import Attribute, Parse
-from .words import BOX_AXIS, COLOUR_FAMILIES, OPPOSITES, RELATION_OPPOSITES
+from .words import COLOUR_FAMILIES, OPPOSITES, RELATION_OPPOSITES, fix_articles
 
 NAME = "attribute_swap"
-VERIFIED = UNVERIFIED
+KIND = "instance"
 SWAP_COLOURS = ("white", "black", "red", "blue", "green", "yellow", "orange", "pink", "purple", "brown", "gray")
 
-
-_BY_FIRST: dict = {}
-for _phrase in sorted(RELATION_OPPOSITES, key=len, reverse=True):
-    _BY_FIRST.setdefault(_phrase[0], []).append(_phrase)
+Edit = Tuple[int, int, Tuple[str, ...], str, str]  # start, end, new words, kind, verified
 
 
-def _relation_edits(tokens) -> list:
-    """(start, end, opposite phrase) of every relation phrase with an opposite, longest match first."""
-    edits, i = [], 0
-    while i < len(tokens):
-        for phrase in _BY_FIRST.get(tokens[i], ()):
-            if tuple(tokens[i:i + len(phrase)]) == phrase:
-                edits.append((i, i + len(phrase), RELATION_OPPOSITES[phrase]))
-                i += len(phrase)
-                break
-        else:
-            i += 1
-    return edits
-
-
-def _edits(ctx: Context, parse: Parse) -> list:
-    """Every single-word or relation-phrase edit of a parse: (start, end, new words, kind)."""
+def _edits(ctx: Context, parse: Parse) -> List[Edit]:
+    """Every single-word or relation-phrase edit of a parse, each with what the annotations prove of it."""
     tokens = parse.tokens
-    out = [(s, e, new, "relation") for s, e, new in _relation_edits(tokens)]
-    # a position word inside a relation phrase ("to the *left* of") changes with its phrase only
-    inside = {i for s, e, _, _ in out for i in range(s, e)}
+    head = claims.head_categories(ctx, parse)
+    out: List[Edit] = []
+    inside, object_span = set(), set()
+    for rel in parse.relations:
+        inside.update(range(rel.start, rel.end))
+        object_span.update(range(rel.end, rel.object.end))
+        new = RELATION_OPPOSITES.get(tuple(tokens[rel.start:rel.end]))
+        if new is not None:
+            ok = claims.relation_contradicted(ctx, head, new, rel.object.category_ids)
+            out.append((rel.start, rel.end, new, "relation", INSTANCES_CHECKED if ok else UNVERIFIED))
     for attr in parse.attributes:
-        if attr.index not in inside:
-            out += [(attr.index, attr.index + 1, (new,), attr.kind) for new in _replacements(ctx, attr, tokens)]
+        if attr.index in inside or attr.in_relation:
+            continue  # a position word inside a relation phrase ("to the *left* of") changes with its phrase
+        for new in _replacements(attr, tokens):
+            out.append((attr.index, attr.index + 1, (new,), attr.kind,
+                        INSTANCES_CHECKED if _checked(ctx, head, attr, new, object_span) else UNVERIFIED))
     return out
 
 
-def _box_confirms(ctx: Context, attr: Attribute) -> bool:
-    """False only when the target's box contradicts the original position word."""
-    if attr.in_relation or attr.word not in BOX_AXIS or ctx.box is None or ctx.image_size is None:
-        return True
-    axis, side = BOX_AXIS[attr.word]
-    x, y, w, h = ctx.box
-    centre, extent = (x + w / 2, ctx.image_size[0]) if axis == "x" else (y + h / 2, ctx.image_size[1])
-    return (centre - extent / 2) * side > 0
+def _checked(ctx: Context, head, attr: Attribute, new: str, object_span: set) -> bool:
+    if attr.kind == "position":
+        return claims.position_contradicted(ctx, head, new)
+    if attr.kind == "size":
+        return claims.size_contradicted(ctx, head, new)
+    only = claims.single_instance(ctx, head)
+    return only is not None and only.ann_id == ctx.target_ann_id and attr.index not in object_span
 
 
-def _replacements(ctx: Context, attr: Attribute, tokens) -> list:
+def _replacements(attr: Attribute, tokens) -> List[str]:
     if attr.kind == "colour":
         family = set().union(*(f for f in COLOUR_FAMILIES if attr.word in f), {attr.word})
         return [c for c in SWAP_COLOURS if c not in family and c not in tokens]
-    return list(OPPOSITES.get(attr.word, ())) if _box_confirms(ctx, attr) else []
+    return list(OPPOSITES.get(attr.word, ()))
 
 
 def generate(ctx: Context, rng: random.Random) -> Optional[Candidate]:
     for pos in shuffled(rng, ctx.positives):
         tokens = pos.parse.tokens
-        for start, end, new, kind in shuffled(rng, _edits(ctx, pos.parse)):
-            out = [*tokens[:start], *new, *tokens[end:]]
+        edits = [e for e in ctx.cached((NAME, pos.sent_id), lambda: _edits(ctx, pos.parse))
+                 if ctx.allow_unverified or e[4] != UNVERIFIED]
+        for start, end, new, kind, verified in shuffled(rng, edits):
+            out = fix_articles([*tokens[:start], *new, *tokens[end:]])
             if " ".join(out) not in ctx.taken:
-                return Candidate(out, VERIFIED, {"source_sent_id": pos.sent_id, "replaced": " ".join(
+                return Candidate(out, verified, {"source_sent_id": pos.sent_id, "replaced": " ".join(
                     tokens[start:end]), "with": " ".join(new), "kind": kind})
     return None

@@ -1,29 +1,46 @@
 """object_swap: the positive with its target noun replaced by a noun of an absent category.
 
-"an elephant on the left" -> "a bus on the left": number is kept (plural nouns get a plural) and every
-article is made to agree with the word after it.
+"an elephant on the left" -> "a bus on the left": number is kept (plural nouns get a plural), every article
+is made to agree with the word after it, a sentence whose subject wears, holds, smiles... (``words.
+PERSON_WORDS``, or clothes) gets a person only, and one whose subject sits, eats, runs... (``AGENT_WORDS``)
+a person or an animal ("a frisbee wearing black" is never made).
 """
 from __future__ import annotations
 
 import random
-from typing import Optional
+from typing import Iterator, Optional, Tuple
 
-from .base import CATEGORY_ABSENT, Candidate, Context, absent_nouns, shuffled
-from .words import fix_articles
+from .base import CATEGORY_ABSENT, Candidate, Context, Positive, absent_nouns, shuffled
+from .words import AGENT_WORDS, PERSON_WORDS, fix_articles
 
 NAME = "object_swap"
+KIND = "category"
 VERIFIED = CATEGORY_ABSENT
+
+
+def subject_slot(ctx: Context, tokens) -> str:
+    """'person', 'animate' (person or animal) or 'any': what the sentence's subject may be."""
+    if any(w in PERSON_WORDS for w in tokens) or ctx.lexicon.worn_at(tokens) is not None:
+        return "person"
+    return "animate" if any(w in AGENT_WORDS for w in tokens) else "any"
+
+
+def swaps(ctx: Context, rng: random.Random, pos: Positive, groups=None) -> Iterator[Tuple[list, int, str]]:
+    """(tokens, category id, noun) for each absent noun put in place of the positive's target."""
+    target = pos.parse.target
+    slot = subject_slot(ctx, pos.parse.tokens)
+    for cid, noun in absent_nouns(ctx, rng, target.plural, groups=groups, slot=slot):
+        tokens = list(pos.parse.tokens)
+        tokens[target.start:target.end] = noun.split()
+        yield fix_articles(tokens), cid, noun
 
 
 def generate(ctx: Context, rng: random.Random) -> Optional[Candidate]:
     for pos in shuffled(rng, [p for p in ctx.positives if p.parse.target is not None]):
-        target = pos.parse.target
-        for cid, noun in absent_nouns(ctx, rng, target.plural):
-            tokens = list(pos.parse.tokens)
-            tokens[target.start:target.end] = noun.split()
-            fix_articles(tokens)
+        for tokens, cid, noun in swaps(ctx, rng, pos):
             if " ".join(tokens) not in ctx.taken:
                 return Candidate(tokens, VERIFIED, {
-                    "source_sent_id": pos.sent_id, "replaced": " ".join(pos.parse.tokens[target.start:target.end]),
+                    "source_sent_id": pos.sent_id,
+                    "replaced": " ".join(pos.parse.tokens[pos.parse.target.start:pos.parse.target.end]),
                     "with": noun, "absent_category_ids": [cid]})
     return None

@@ -7,6 +7,7 @@ from typing import Optional
 from .base import CATEGORY_ABSENT, Candidate, Context, random_order
 
 NAME = "random_category"
+KIND = "category"
 VERIFIED = CATEGORY_ABSENT
 
 

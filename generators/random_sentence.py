@@ -7,6 +7,7 @@ from typing import Optional
 from .base import CATEGORY_ABSENT, Candidate, Context
 
 NAME = "random_sentence"
+KIND = "category"
 VERIFIED = CATEGORY_ABSENT
 DRAWS = 30  # random draws from the pool before giving up (then the builder falls back)
 

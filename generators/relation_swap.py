@@ -1,24 +1,42 @@
 """relation_swap: a relation object of the positive replaced by an absent category ("the cup by the
-laptop" -> "the cup by the bus"), or, when the positive has none, a relation to one added at the end
-("man on right" -> "man on right next to the bus"). The relation object has no instance in the image,
-so the annotations prove the negative."""
+laptop" -> "the cup by the keyboard"), or, when the positive has none, a relation to one added at the end
+("man on right" -> "man on right next to the bench"). The relation object has no instance in the image,
+so the annotations prove the negative (``category_absent``).
+
+The new object is drawn as a scene would hold it, not uniformly: a replaced object by an absent category of
+its own supercategory first, then one that co-occurs in the dataset with a category of the image; an added
+one from the co-occurring categories only. A relation is added only after a sentence that ends in a noun
+phrase, never after a bare preposition ("laptop on" gets nothing).
+"""
 from __future__ import annotations
 
 import random
 from typing import Optional
 
-from .base import CATEGORY_ABSENT, Candidate, Context, absent_nouns, shuffled
-from .words import ADDED_RELATIONS, fix_articles
+from .base import CATEGORY_ABSENT, Candidate, Context, absent_nouns, shuffled, similar_absent
+from .words import ADDED_RELATIONS, ARTICLES, ATTRIBUTE_KIND, RELATIONS, fix_articles
 
 NAME = "relation_swap"
+KIND = "category"
 VERIFIED = CATEGORY_ABSENT
+# words that leave a phrase open when they end a sentence: relation words (not the position words of
+# "to the left of"), articles and a few function words
+DANGLING = (frozenset(w for p in RELATIONS for w in p) - frozenset(ATTRIBUTE_KIND)) | ARTICLES | {
+    "the", "of", "from", "and", "is", "are", "to", "with"}
+
+
+def ends_in_noun_phrase(tokens) -> bool:
+    """False when the sentence ends in a preposition, an article or a relation word ("bird in front of",
+    "laptop on"): nothing may be appended to it."""
+    return bool(tokens) and tokens[-1] not in DANGLING
 
 
 def generate(ctx: Context, rng: random.Random) -> Optional[Candidate]:
     positives = shuffled(rng, ctx.positives)
     for pos in positives:  # replace an existing relation object first: the closest to the positive
         for rel in shuffled(rng, pos.parse.relations):
-            for cid, noun in absent_nouns(ctx, rng, rel.object.plural):
+            like = min(rel.object.category_ids) if rel.object.category_ids else None
+            for cid, noun in absent_nouns(ctx, rng, rel.object.plural, groups=similar_absent(ctx, like)):
                 tokens = list(pos.parse.tokens)
                 tokens[rel.object.start:rel.object.end] = noun.split()
                 fix_articles(tokens)
@@ -28,11 +46,11 @@ def generate(ctx: Context, rng: random.Random) -> Optional[Candidate]:
                         "replaced": " ".join(pos.parse.tokens[rel.object.start:rel.object.end]), "with": noun,
                         "absent_category_ids": [cid]})
     for pos in positives:
-        if not pos.parse.tokens:
+        if not ends_in_noun_phrase(pos.parse.tokens):
             continue
         relation = rng.choice(ADDED_RELATIONS)
-        for cid, noun in absent_nouns(ctx, rng):
-            tokens = [*pos.parse.tokens, *relation.split(), "the", *noun.split()]
+        for cid, noun in absent_nouns(ctx, rng, groups=similar_absent(ctx, None)[1:]):
+            tokens = fix_articles([*pos.parse.tokens, *relation.split(), "the", *noun.split()])
             if " ".join(tokens) not in ctx.taken:
                 return Candidate(tokens, VERIFIED, {"source_sent_id": pos.sent_id, "relation": relation,
                                                     "added": noun, "absent_category_ids": [cid]})

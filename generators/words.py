@@ -71,6 +71,23 @@ RELATIONS: Tuple[Tuple[str, ...], ...] = tuple(sorted((tuple(p.split()) for p in
 # Relations added by relation_swap to a sentence that has none: grammatical after any noun phrase.
 ADDED_RELATIONS: Tuple[str, ...] = ("next to", "near", "behind", "in front of", "beside")
 
+# Words whose subject must be a person ("a frisbee wearing black" is absurd, "a dog wearing a hoodie" too)
+# and words whose subject must be a person or an animal ("sitting", "eating"): an absent noun replacing the
+# subject of such a sentence is drawn from those categories only.
+PERSON_WORDS = frozenset({
+    "wearing", "wears", "dressed", "holding", "holds", "carrying", "playing", "smiling", "laughing", "talking",
+    "throwing", "catching", "hitting", "pitching", "batting", "swinging", "feeding", "petting", "hugging",
+    "his", "her", "he", "she", "who", "him",
+})
+AGENT_WORDS = PERSON_WORDS | frozenset({
+    "sitting", "sits", "seated", "looking", "looks", "eating", "eats", "running", "runs", "standing",
+    "walking", "riding", "jumping", "watching", "staring", "facing", "bending", "leaning", "kneeling",
+    "lying", "laying", "grazing", "drinking", "crouching", "sleeping",
+})
+# Nouns with no singular in use: a singular article before one becomes "a pair of" ("a pair of skis").
+PLURAL_ONLY = frozenset({"skis", "scissors", "glasses", "sunglasses", "pants", "jeans", "shorts", "trousers",
+                         "binoculars", "tongs", "goggles", "pliers"})
+
 ARTICLES = frozenset({"a", "an"})
 # Nouns that name no category but stand for the target ("left one", "thing on the right").
 GENERIC_TARGETS = frozenset({"one", "ones", "thing", "things", "object", "objects", "item", "items", "stuff"})
@@ -113,8 +130,18 @@ def article_for(word: str) -> str:
 
 
 def fix_articles(tokens: list) -> list:
-    """Make every 'a' / 'an' agree with the word after it (in place; returns the list)."""
-    for i in range(len(tokens) - 1):
+    """Make every 'a' / 'an' agree with the word after it, and turn one before a plural-only noun (past its
+    attribute words) into "a pair of" (in place; returns the list)."""
+    i = 0
+    while i < len(tokens) - 1:
         if tokens[i] in ARTICLES:
+            j = i + 1
+            while j < len(tokens) - 1 and tokens[j] in ATTRIBUTE_KIND:
+                j += 1
+            if tokens[j] in PLURAL_ONLY:
+                tokens[i:i + 1] = ["a", "pair", "of"]
+                i += 3
+                continue
             tokens[i] = article_for(tokens[i + 1])
+        i += 1
     return tokens

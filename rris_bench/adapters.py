@@ -17,7 +17,7 @@ import traceback
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, ClassVar, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, ClassVar, Dict, FrozenSet, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -32,6 +32,8 @@ class Target:
     exists: bool
     rle: RLE          # the union of the ref's targets (also for negatives: the ref's objects); empty without one
     box: List[float]  # [x, y, w, h] around the ref's targets; zeros without one
+    image_category_ids: FrozenSet[int] = frozenset()  # categories of every annotation of the image
+    categories: Sequence[Dict[str, Any]] = ()  # the dataset's instances.json categories (one shared list)
 
 
 @dataclass
@@ -91,6 +93,7 @@ BUILTIN_ADAPTERS: Dict[str, str] = {
     "empty": "rris_bench.baselines.trivial:EmptyAdapter",
     "oracle": "rris_bench.baselines.trivial:OracleAdapter",
     "gt-box": "rris_bench.baselines.trivial:GtBoxAdapter",
+    "category-oracle": "rris_bench.baselines.trivial:CategoryOracleAdapter",
     "refsegformer": "rris_bench.baselines.refsegformer.adapter:RefSegformerAdapter",
     "lavt": "rris_bench.baselines.lavt.adapter:LAVTAdapter",
     "lavt-plus": "rris_bench.baselines.lavt.adapter:LAVTPlusAdapter",

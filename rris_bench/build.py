@@ -33,12 +33,26 @@ from .datasets import grefcoco, refer
 from .datasets.model import Dataset, Ref, Sentence
 from .refer import load_dataset, robust_name
 from .generators import STRATEGIES
-from .generators.base import CATEGORY_ABSENT, Candidate, Context, PoolSentence, Positive
+from .generators.base import CATEGORY_ABSENT, UNVERIFIED, Candidate, Context, Instance, PoolSentence, Positive
+from .generators.claims import category_rejects
 from .generators.lexicon import Lexicon
 from .generators.parse import Parse, make_parser
 
-DEFAULT_WEIGHTS: Dict[str, float] = {name: 1.0 for name in STRATEGIES}
+PAPER = ("random_sentence", "random_category", "object_swap", "attribute_swap", "relation_swap")
+# --mix: strategy weights. paper: the five strategies of the R-RefCOCO paper (its Fig. 2), equal weights;
+# easy: the category-level ones alone; hard: half the slots of each ref go to the instance strategies (see
+# HARD_INSTANCE_SHARE), the rest to absent categories that fit the scene.
+MIXES: Dict[str, Dict[str, float]] = {
+    "easy": {"random_sentence": 1.0, "random_category": 1.0, "object_swap": 1.0},
+    "paper": {name: 1.0 for name in PAPER},
+    "hard": {"attribute_swap": 1.0, "instance_attribute": 1.0, "relation_flip": 1.0, "count_ordinal": 1.0,
+             "similar_object": 3.0, "relation_swap": 1.0},
+}
+DEFAULT_MIX = "paper"
+DEFAULT_WEIGHTS: Dict[str, float] = MIXES[DEFAULT_MIX]
+HARD_INSTANCE_SHARE = 0.5  # --mix hard: at least this share of each ref's slots want an instance negative
 TRIES = 4  # calls of one strategy for one slot before it counts as unable (a fallback follows)
+INSTANCE_TRIES = 50  # the same in a hard slot that wants an instance negative (each refused one is not offered again)
 MANIFEST = "manifest.json"
 REFS_PICKLE_PROTOCOL = 2  # as rris_bench.refer writes: both the Python 2 and the Python 3 refer API read it
 FORMATS = ("refer", "grefcoco")
@@ -64,15 +78,11 @@ def parse_strategies(spec: Optional[str]) -> Dict[str, float]:
     return weights
 
 
-def _mix(strategies: Optional[Mapping[str, float]], verified_only: bool) -> Dict[str, float]:
-    weights = dict(DEFAULT_WEIGHTS if strategies is None else parse_strategies(",".join(
+def _mix(strategies: Optional[Mapping[str, float]], mix: str) -> Dict[str, float]:
+    if mix not in MIXES:
+        raise InputError(f"unknown mix {mix!r} ({', '.join(MIXES)})", field="mix")
+    weights = dict(MIXES[mix] if strategies is None else parse_strategies(",".join(
         f"{k}={v}" for k, v in strategies.items())))
-    if verified_only:
-        unverified = [k for k, w in weights.items() if w > 0 and STRATEGIES[k].VERIFIED != CATEGORY_ABSENT]
-        if strategies is not None and unverified:
-            raise InputError(f"--verified-only excludes {', '.join(unverified)} (its negatives are unverified)",
-                             field="strategies")
-        weights = {k: w for k, w in weights.items() if k not in unverified}
     return {k: w for k, w in weights.items() if w > 0}
 
 
@@ -95,14 +105,51 @@ def _ref_categories(ds: Dataset, ref: Ref) -> FrozenSet[int]:
     return frozenset(ds.ref_categories(ref))
 
 
+def hard_plan(weights: Mapping[str, float], n: int, rng: random.Random) -> List[str]:
+    """--mix hard: ceil(n * HARD_INSTANCE_SHARE) slots for the instance strategies, the rest for the others,
+    each part planned by ``slot_plan``."""
+    inst = {k: w for k, w in weights.items() if STRATEGIES[k].KIND == "instance"}
+    rest = {k: w for k, w in weights.items() if k not in inst}
+    if not inst or not rest:
+        return slot_plan(weights, n, rng)
+    k = -(-n * int(HARD_INSTANCE_SHARE * 100) // 100)
+    plan = slot_plan(inst, k, rng) + slot_plan(rest, n - k, rng)
+    rng.shuffle(plan)
+    return plan
+
+
+def _instance(ann: Mapping[str, Any]) -> Instance:
+    return Instance(int(ann["id"]), int(ann["category_id"]), tuple(float(v) for v in ann["bbox"]),
+                    float(ann.get("area", ann["bbox"][2] * ann["bbox"][3])), bool(ann.get("iscrowd", 0)))
+
+
+def cooccurrence(image_categories: Mapping[int, Sequence[int]]) -> Dict[int, Dict[int, int]]:
+    """category -> other category -> number of images holding both (from the dataset's instances)."""
+    out: Dict[int, Counter] = {}
+    for cats in image_categories.values():
+        for a in cats:
+            row = out.setdefault(a, Counter())
+            for b in cats:
+                if b != a:
+                    row[b] += 1
+    return {a: dict(row) for a, row in out.items()}
+
+
 class _Builder:
     """Holds the parsed dataset while the refs of the chosen splits get their negatives."""
 
-    def __init__(self, ds: Dataset, parser_name: str, n_process: int):
+    def __init__(self, ds: Dataset, parser_name: str, n_process: int, allow_unverified: bool = False):
         self.ds = ds
         self.lexicon = Lexicon.for_instances(ds.instances)
         self.parser = make_parser(self.lexicon, parser_name, n_process=n_process)
         self.category_ids = sorted(ds.categories)
+        self.allow_unverified = allow_unverified
+        self.instances: Dict[int, List[Instance]] = {}
+        for ann in ds.anns.values():
+            if "bbox" in ann:
+                self.instances.setdefault(ann["image_id"], []).append(_instance(ann))
+        self.supercategory = {cid: str(c.get("supercategory", "")) for cid, c in ds.categories.items()}
+        self.cooccurrence = cooccurrence(ds.image_categories)
 
     def parse_all(self, refs: Sequence[Mapping[str, Any]]) -> Dict[str, Parse]:
         """sent string -> its parse; each distinct expression is parsed once."""
@@ -115,6 +162,8 @@ class _Builder:
             cats = _ref_categories(self.ds, ref)
             for s in ref["sentences"]:
                 parse = parses[str(s["sent"])]
+                if not parse.mentions:
+                    continue  # "left one" names nothing: on another image it may well be true
                 named = cats.union(*(m.category_ids for m in parse.mentions))
                 out.setdefault(ref["split"], []).append(PoolSentence(
                     s["sent_id"], str(s.get("raw", s["sent"])), " ".join(parse.tokens), ref["image_id"], named))
@@ -128,27 +177,55 @@ class _Builder:
         box = tuple(self.ds.ref_box(ref["ref_id"])) if all("bbox" in self.ds.anns[a] for a in ref.targets) \
             else None
         size = (image["width"], image["height"]) if "width" in image and "height" in image else None
+        cats = _ref_categories(self.ds, ref)  # one target: its category and ann_id; none or several: None
+        category = next(iter(cats)) if len(cats) == 1 else None
+        target = ref.targets[0] if len(ref.targets) == 1 else None
         return Context(ref, self.lexicon, present, tuple(c for c in self.category_ids if c not in present),
-                       positives, pool, box, size, {p.text for p in positives})
+                       positives, pool, box, size, {p.text for p in positives},
+                       tuple(self.instances.get(ref["image_id"], ())), category, target,
+                       self.supercategory, self.cooccurrence, self.allow_unverified, self.ds.ann_rle)
+
+    def difficulty(self, ctx: Context, cand: Candidate) -> Optional[str]:
+        """'category' when a category phrase of the candidate names only absent categories, else 'instance';
+        None when the candidate may not be written (unverified in a default build, or claiming an absent
+        category that the presence test does not find)."""
+        if cand.verified == UNVERIFIED and not ctx.allow_unverified:
+            return None
+        rejected = category_rejects(cand.tokens, self.lexicon, ctx.image_categories)
+        if cand.verified == CATEGORY_ABSENT and not rejected:
+            return None
+        return "category" if rejected else "instance"
 
 
-def _negatives_for(ctx: Context, weights: Mapping[str, float], n: int,
-                   seed: int) -> List[Tuple[str, Optional[str], Optional[Candidate]]]:
-    """n slots of one ref: (planned strategy, strategy that made it, candidate), candidate None when no
-    strategy could make a new sentence. A strategy that fails hands over to the others, heaviest first."""
+Made = Tuple[str, Optional[str], Optional[Candidate], Optional[str]]
+
+
+def _negatives_for(builder: _Builder, ctx: Context, weights: Mapping[str, float], n: int, seed: int,
+                   hard: bool = False) -> List[Made]:
+    """n slots of one ref: (planned strategy, strategy that made it, candidate, difficulty), candidate None
+    when no strategy could make a new sentence. A strategy that fails hands over to the others: those of its
+    own kind first, heaviest first. With ``hard``, an instance strategy's slot takes only an ``instance``
+    negative while any instance strategy can make one."""
     rng = random.Random(f"rris-bench/{seed}/{ctx.ref['ref_id']}")
     order = sorted(weights, key=lambda k: (-weights[k], k))
-    out: List[Tuple[str, Optional[str], Optional[Candidate]]] = []
-    for planned in slot_plan(weights, n, rng):
-        made: Tuple[Optional[str], Optional[Candidate]] = (None, None)
-        for name in [planned, *[k for k in order if k != planned]]:
-            for _ in range(TRIES):
+    out: List[Made] = []
+    for planned in (hard_plan if hard else slot_plan)(weights, n, rng):
+        kind = STRATEGIES[planned].KIND
+        names = [planned, *[k for k in order if k != planned and STRATEGIES[k].KIND == kind],
+                 *[k for k in order if STRATEGIES[k].KIND != kind]]
+        made: Tuple[Optional[str], Optional[Candidate], Optional[str]] = (None, None, None)
+        for name in names:
+            want_instance = hard and kind == "instance" and STRATEGIES[name].KIND == "instance"
+            for _ in range(INSTANCE_TRIES if want_instance else TRIES):
                 cand = STRATEGIES[name].generate(ctx, rng)
                 if cand is None:
                     break
-                if cand.text not in ctx.taken:
-                    made = (name, cand)
-                    break
+                difficulty = builder.difficulty(ctx, cand) if cand.text not in ctx.taken else None
+                if difficulty is None or (want_instance and difficulty != "instance"):
+                    ctx.taken.add(cand.text)  # not offered again to this ref
+                    continue
+                made = (name, cand, difficulty)
+                break
             if made[1] is not None:
                 break
         if made[1] is not None:
@@ -157,10 +234,12 @@ def _negatives_for(ctx: Context, weights: Mapping[str, float], n: int,
     return out
 
 
-def _negative_sentence(sent_id: int, name: str, cand: Candidate, fallback: Optional[str]) -> Sentence:
+def _negative_sentence(sent_id: int, name: str, cand: Candidate, difficulty: str,
+                       fallback: Optional[str]) -> Sentence:
     text = cand.text
     sent = {"sent_id": sent_id, "raw": cand.raw if cand.raw is not None else text, "sent": text,
-            "tokens": list(cand.tokens), "exist": False, "strategy": name, "verified": cand.verified}
+            "tokens": list(cand.tokens), "exist": False, "strategy": name, "verified": cand.verified,
+            "difficulty": difficulty}
     sent.update(cand.provenance)
     if fallback is not None:
         sent["fallback_for"] = fallback
@@ -211,22 +290,23 @@ def _atomic_dir(target: Path):
 def build_robust_dataset(root: PathLike, dataset: str, *, split_by: Optional[str] = None,
                          out_name: Optional[str] = None, negatives_per_ref: int = 10,
                          strategies: Optional[Mapping[str, float]] = None, seed: int = 0,
-                         splits: Optional[Sequence[str]] = None, verified_only: bool = False,
-                         fmt: str = "refer", parser: str = "auto", n_process: int = 1,
-                         progress: bool = True, source_format: str = "auto") -> Dict[str, Any]:
+                         splits: Optional[Sequence[str]] = None, mix: str = DEFAULT_MIX,
+                         allow_unverified: bool = False, fmt: str = "refer", parser: str = "auto",
+                         n_process: int = 1, progress: bool = True, source_format: str = "auto") -> Dict[str, Any]:
     """Build ``<root>/<out_name or r+dataset>`` from ``<root>/<dataset>`` and return its manifest.
 
-    ``strategies`` maps strategy name -> weight (default: the five, equal weights); ``splits`` limits which
-    refs get negatives (the others are copied with ``exist: true`` only); ``verified_only`` drops strategies
-    whose negatives no annotation proves; ``fmt="grefcoco"`` also writes ``grefs(<split_by>).json``;
-    ``parser`` is 'auto' | 'spacy' | 'lexicon'; ``source_format``: the source's on-disk format
-    (``rris_bench.datasets.FORMAT_CHOICES``), read into the model.
+    ``mix`` is 'easy' | 'paper' | 'hard' (``MIXES``); ``strategies`` (name -> weight) replaces its weights;
+    ``splits`` limits which refs get negatives (the others are copied with ``exist: true`` only);
+    ``allow_unverified`` lets in negatives no annotation proves (counted in the manifest);
+    ``fmt="grefcoco"`` also writes ``grefs(<split_by>).json``; ``parser`` is 'auto' | 'spacy' | 'lexicon';
+    ``source_format``: the source's on-disk format (``rris_bench.datasets.FORMAT_CHOICES``), read into the
+    model.
     """
     if negatives_per_ref < 0:
         raise InputError("must be >= 0", field="negatives_per_ref")
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r} ({', '.join(FORMATS)})", field="format")
-    weights = _mix(strategies, verified_only)
+    weights = _mix(strategies, mix)
     if not weights:
         raise InputError("no strategy left to run", field="strategies")
     root = Path(root)
@@ -240,14 +320,14 @@ def build_robust_dataset(root: PathLike, dataset: str, *, split_by: Optional[str
         raise InputError("the output would overwrite the source", field="out_name")
     chosen = ds.refs_in(splits)
     with paused_gc():
-        return _build(ds, chosen, root, dataset, out_name, negatives_per_ref, weights, seed, verified_only, fmt,
-                      parser, n_process, progress)
+        return _build(ds, chosen, root, dataset, out_name, negatives_per_ref, weights, seed,
+                      mix if strategies is None else "custom", allow_unverified, fmt, parser, n_process, progress)
 
 
 def _build(ds: Dataset, chosen, root: Path, dataset: str, out_name: str, negatives_per_ref: int,
-           weights: Dict[str, float], seed: int, verified_only: bool, fmt: str, parser: str, n_process: int,
-           progress: bool) -> Dict[str, Any]:
-    builder = _Builder(ds, parser, n_process)
+           weights: Dict[str, float], seed: int, mix: str, allow_unverified: bool, fmt: str, parser: str,
+           n_process: int, progress: bool) -> Dict[str, Any]:
+    builder = _Builder(ds, parser, n_process, allow_unverified)
     parses = builder.parse_all(chosen)
     pools = builder.pools(chosen, parses)
 
@@ -262,23 +342,28 @@ def _build(ds: Dataset, chosen, root: Path, dataset: str, out_name: str, negativ
             if ref["split"] not in per_split:
                 per_split[ref["split"]] = {
                     "refs": 0, "positives": 0, "negatives": 0, "planned": Counter(), "by_strategy": Counter(),
-                    "by_verified": Counter(), "fallbacks": Counter(), "shortfall": Counter()}
+                    "by_verified": Counter(), "by_difficulty": Counter(), "by_strategy_difficulty": Counter(),
+                    "fallbacks": Counter(), "shortfall": Counter()}
             split = per_split[ref["split"]]
             split["refs"] += 1
             split["positives"] += len(sentences)
             ctx = builder.context(ref, parses, pools[ref["split"]])
-            for planned, name, cand in _negatives_for(ctx, weights, negatives_per_ref, seed):
+            for planned, name, cand, difficulty in _negatives_for(builder, ctx, weights, negatives_per_ref, seed,
+                                                                  mix == "hard"):
                 split["planned"][planned] += 1
                 if cand is None:
                     split["shortfall"][planned] += 1
                     continue
                 if name != planned:
                     split["fallbacks"][f"{planned}->{name}"] += 1
-                sentences.append(_negative_sentence(next_id, name, cand, None if name == planned else planned))
+                sentences.append(_negative_sentence(next_id, name, cand, difficulty,
+                                                    None if name == planned else planned))
                 next_id += 1
                 split["negatives"] += 1
                 split["by_strategy"][name] += 1
                 split["by_verified"][cand.verified] += 1
+                split["by_difficulty"][difficulty] += 1
+                split["by_strategy_difficulty"][f"{name}/{difficulty}"] += 1
         out_refs.append(Ref.of({**ref, "sentences": sentences}, ref.targets))
     parser_name = builder.parser.name
     del builder, parses, pools  # only the output is needed from here on
@@ -300,8 +385,9 @@ def _build(ds: Dataset, chosen, root: Path, dataset: str, out_name: str, negativ
         "output": {"dataset": out_name, "format": fmt},
         "seed": seed,
         "negatives_per_ref": negatives_per_ref,
+        "mix": mix,
         "strategies": weights,
-        "verified_only": verified_only,
+        "allow_unverified": allow_unverified,
         "splits": sorted(per_split),
         "parser": parser_name,
         "counts": {split: {k: dict(sorted(v.items())) if isinstance(v, Counter) else v for k, v in c.items()}

@@ -216,7 +216,9 @@ class _Job:
         height, width = pixels.shape[:2]
         target = None
         if self.with_target:
-            target = Target(it.exists, self._ref_rle(it.ref_id), self.dataset.ref_box(it.ref_id))
+            target = Target(it.exists, self._ref_rle(it.ref_id), self.dataset.ref_box(it.ref_id),
+                            frozenset(self.dataset.image_categories.get(it.image_id, ())),
+                            self.dataset.instances.get("categories", ()))
         return Sample(pixels, it.image_id, height, width, it.sent_id, it.ref_id, it.sentence, it.raw, target)
 
     def _ref_rle(self, ref_id: int) -> masks.RLE:

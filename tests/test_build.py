@@ -51,7 +51,8 @@ def test_ten_negatives_per_ref_none_naming_a_present_category(built, fixtures_di
         negs = [s for s in ref["sentences"] if not sentence_exists(s)]
         assert len(negs) == 10
         for s in negs:
-            assert s["exist"] is False and s["verified"] in ("category_absent", "unverified")
+            assert s["exist"] is False and s["verified"] in ("category_absent", "instances_checked")
+            assert s["difficulty"] == ("category" if s["verified"] == "category_absent" else s["difficulty"])
             if s["verified"] != "category_absent":
                 continue
             absent = set(s["absent_category_ids"])
@@ -104,6 +105,7 @@ def test_manifest_records_hashes_parser_and_mix(built):
     assert manifest["seed"] == 0 and manifest["parser"]
     assert set(manifest["strategies"]) == {"random_sentence", "random_category", "object_swap",
                                            "attribute_swap", "relation_swap"}
+    assert manifest["mix"] == "paper" and manifest["allow_unverified"] is False
     for c in manifest["counts"].values():
         # equal weights, 10 per ref: each strategy is planned exactly twice per ref
         assert c["planned"] == {k: 2 * c["refs"] for k in manifest["strategies"]}
@@ -115,7 +117,14 @@ def test_manifest_records_hashes_parser_and_mix(built):
         for k, n in c["shortfall"].items():
             made[k] -= n
         assert {k: v for k, v in made.items() if v} == c["by_strategy"]
-        assert sum(c["by_verified"].values()) == c["negatives"]
+        assert sum(c["by_verified"].values()) == c["negatives"] == sum(c["by_difficulty"].values())
+        assert "unverified" not in c["by_verified"]
+        per = {}
+        for key, n in c["by_strategy_difficulty"].items():
+            name, difficulty = key.split("/")
+            per[name] = per.get(name, 0) + n
+            assert difficulty in ("category", "instance")
+        assert per == c["by_strategy"]
 
 
 def test_same_seed_same_bytes_other_seed_other_negatives(root, tmp_path, fixtures_dir):
@@ -142,16 +151,21 @@ def test_a_refs_negatives_do_not_depend_on_the_other_refs(root):
     assert others and all(all(s["exist"] for s in r["sentences"]) for r in others)
 
 
-def test_single_strategy_and_verified_only(root):
+def test_single_strategy_and_allow_unverified(root):
     m = build_robust_dataset(root, "refcocog", strategies={"random_category": 1}, progress=False)
     assert all(c["by_strategy"] == {"random_category": 10 * c["refs"]} for c in m["counts"].values())
+    assert m["mix"] == "custom"
     negs = [s for r in _load(root) for s in r["sentences"] if not sentence_exists(s)]
     assert {s["strategy"] for s in negs} == {"random_category"} and all(s["raw"] == s["sent"] for s in negs)
-    m = build_robust_dataset(root, "refcocog", verified_only=True, progress=False)
-    assert "attribute_swap" not in m["strategies"]
-    assert all(set(c["by_verified"]) == {"category_absent"} for c in m["counts"].values())
-    with pytest.raises(InputError, match="attribute_swap"):
-        build_robust_dataset(root, "refcocog", strategies={"attribute_swap": 1}, verified_only=True)
+    # attribute_swap alone: only proven edits by default, the unproven ones (counted) with allow_unverified
+    m = build_robust_dataset(root, "refcocog", strategies={"attribute_swap": 1}, progress=False)
+    assert all("unverified" not in c["by_verified"] for c in m["counts"].values())
+    m = build_robust_dataset(root, "refcocog", strategies={"attribute_swap": 1}, allow_unverified=True,
+                             progress=False)
+    assert m["allow_unverified"] is True and sum(c["by_verified"].get("unverified", 0)
+                                                 for c in m["counts"].values()) > 0
+    with pytest.raises(InputError, match="mix"):
+        build_robust_dataset(root, "refcocog", mix="medium")
 
 
 def test_slot_plan_follows_the_weights():

@@ -7,24 +7,41 @@ from typing import Optional, Sequence, Tuple
 import pytest
 
 from rris_bench.generators import STRATEGIES
-from rris_bench.generators.base import Context, PoolSentence, Positive
+from rris_bench.build import cooccurrence
+from rris_bench.generators.base import Context, Instance, PoolSentence, Positive
 from rris_bench.generators.coverage import coco_categories
-from rris_bench.generators.lexicon import Lexicon
+from rris_bench.generators.lexicon import Lexicon, coco_lexicon
 from rris_bench.generators.parse import analyse
 from rris_bench.generators.words import article_for
 
 LEX = Lexicon(coco_categories())
 ID = {name: cid for cid, name in LEX.names.items()}
+SUPER = {cid: coco_lexicon()["categories"][name]["supercategory"] for cid, name in LEX.names.items()}
+# co-occurrence of a made-up dataset: kitchen things together, animals with persons
+COOC = cooccurrence({1: [ID[c] for c in ("cup", "fork", "knife", "dining table", "person")],
+                     2: [ID[c] for c in ("dog", "cat", "person", "chair", "couch")],
+                     3: [ID[c] for c in ("elephant", "giraffe", "zebra", "person", "bus")]})
+
+Box = Tuple[float, float, float, float]
 
 
-def ctx(sentences: Sequence[str], present: Sequence[str], absent: Optional[Sequence[str]] = None,
-        box: Optional[Tuple[float, float, float, float]] = None, pool=()) -> Context:
-    present_ids = frozenset(ID[c] for c in present)
+def ctx(sentences: Sequence[str], present: Sequence[str] = (), absent: Optional[Sequence[str]] = None,
+        box: Optional[Box] = None, pool=(), objects: Optional[Sequence[Tuple[str, Box]]] = None, target: int = 0,
+        allow_unverified: bool = False, size: Tuple[int, int] = (640, 480)) -> Context:
+    """A ref on an image of ``size`` holding ``objects`` (category, box); the target is ``objects[target]``.
+    Without ``objects``: one small instance per ``present`` category in a row along the top (the first at
+    ``box`` when given)."""
+    if objects is None:
+        objects = [(c, box if k == 0 and box else (10 + 60 * k, 10, 50, 50)) for k, c in enumerate(present)]
+    instances = tuple(Instance(100 + k, ID[c], tuple(map(float, b)), b[2] * b[3]) for k, (c, b) in enumerate(objects))
+    present_ids = frozenset(i.category_id for i in instances)
     absent_ids = tuple(ID[c] for c in absent) if absent is not None else \
         tuple(c for c in sorted(LEX.names) if c not in present_ids)
     positives = [Positive(i, s, analyse(s.split(), LEX)) for i, s in enumerate(sentences, start=1)]
-    return Context({"ref_id": 1, "image_id": 10}, LEX, present_ids, absent_ids, positives, list(pool), box,
-                   (640, 480), set(sentences))
+    own = instances[target] if instances else None
+    return Context({"ref_id": 1, "image_id": 10}, LEX, present_ids, absent_ids, positives, list(pool),
+                   own.box if own else None, size, set(sentences), instances, own.category_id if own else None,
+                   own.ann_id if own else None, SUPER, COOC, allow_unverified)
 
 
 def run(name: str, c: Context, seed: int = 0):
@@ -58,38 +75,60 @@ def test_object_swap_gives_up_without_a_target_or_absent_category():
     assert run("object_swap", ctx(["man on left"], ["person"], absent=[])) is None
 
 
-def test_attribute_swap_positions_follow_the_box():
-    left_box = (10, 100, 100, 200)   # centre x 60 of 640: on the left
+def test_attribute_swap_positions_follow_every_instance():
+    left_box = (10, 100, 100, 200)   # wholly in the left half of 640
     right_box = (500, 100, 100, 200)
     out = run("attribute_swap", ctx(["man on left"], ["person"], box=left_box))
-    assert out.text == "man on right" and out.verified == "unverified"
+    assert out.text == "man on right" and out.verified == "instances_checked"
     assert out.provenance == {"source_sent_id": 1, "replaced": "left", "with": "right", "kind": "position"}
     # the box says the man is on the right: "left" is wrong already, so "right" could describe him
     assert run("attribute_swap", ctx(["man on left"], ["person"], box=right_box)) is None
+    # two men, left and right: "man on right" describes the other one; made only when unverified is allowed
+    two = [("person", left_box), ("person", right_box)]
+    assert run("attribute_swap", ctx(["man on left"], objects=two)) is None
+    assert run("attribute_swap", ctx(["man on left"], objects=two, allow_unverified=True)).verified == "unverified"
 
 
 def test_attribute_swap_colours_sizes_and_relations():
     for seed in range(20):
         out = run("attribute_swap", ctx(["guy in red shirt"], ["person"]), seed)
-        assert out.provenance["replaced"] == "red"
+        assert out.provenance["replaced"] == "red" and out.verified == "instances_checked"
         assert out.provenance["with"] not in ("red", "maroon", "pink", "orange")
-    assert run("attribute_swap", ctx(["big elephant"], ["elephant"])).text == "small elephant"
-    assert run("attribute_swap", ctx(["the laptop behind the beer bottle"], ["laptop"])).text == \
-        "the laptop in front of the beer bottle"
+    # another person could wear the new colour: not proven
+    assert run("attribute_swap", ctx(["guy in red shirt"], ["person", "person"])) is None
+    assert run("attribute_swap", ctx(["big elephant"], ["elephant"], allow_unverified=True)).text == "small elephant"
+    # the only elephant fills half the image: "small elephant" is proven wrong
+    out = run("attribute_swap", ctx(["big elephant"], ["elephant"], box=(0, 0, 640, 240)))
+    assert out.text == "small elephant" and out.verified == "instances_checked"
+    assert run("attribute_swap", ctx(["the laptop behind the beer bottle"], ["laptop"], allow_unverified=True)).text \
+        == "the laptop in front of the beer bottle"
     # a position word inside a relation phrase changes with its phrase: never "in back of"
-    assert run("attribute_swap", ctx(["chair in front of tv"], ["chair"])).text == "chair behind tv"
-    assert run("attribute_swap", ctx(["umbrella leftside"], ["umbrella"])) is None
+    assert run("attribute_swap", ctx(["chair in front of tv"], ["chair", "tv"], allow_unverified=True)).text == \
+        "chair behind tv"
+    assert run("attribute_swap", ctx(["umbrella leftside"], ["umbrella"], allow_unverified=True)) is None
+    # articles agree after an attribute edit
+    for seed in range(20):
+        out = run("attribute_swap", ctx(["a red shirt guy"], ["person"]), seed)
+        assert out.tokens[0] == ("an" if out.tokens[1] == "orange" else "a")
 
 
-def test_relation_swap_replaces_or_adds_an_absent_relation_object():
-    out = run("relation_swap", ctx(["cat sitting by the tv"], ["cat", "tv"], absent=["bus"]))
-    assert out.text == "cat sitting by the bus" and out.verified == "category_absent"
+def test_relation_swap_replaces_or_adds_an_absent_relation_object_drawn_by_cooccurrence():
+    # the bus never shares an image with a cat or a tv in the dataset: the couch (seen with cats) is drawn
+    out = run("relation_swap", ctx(["cat sitting by the tv"], ["cat", "tv"], absent=["bus", "couch"]))
+    assert out.text == "cat sitting by the couch" and out.verified == "category_absent"
     assert out.provenance["replaced"] == "tv" and out.provenance["relation"] == "by"
-    out = run("relation_swap", ctx(["man with an umbrella"], ["person", "umbrella"], absent=["bus"]))
-    assert out.text == "man with a bus"
-    out = run("relation_swap", ctx(["man on right"], ["person"], absent=["bus"]))
+    assert run("relation_swap", ctx(["cat sitting by the tv"], ["cat", "tv"], absent=["bus"])) is None
+    # same supercategory first (accessory), articles agreeing
+    for seed in range(10):
+        out = run("relation_swap", ctx(["man with an umbrella"], ["person", "umbrella"], absent=["bus", "handbag"]),
+                  seed)
+        assert out.text == "man with a handbag"
+    out = run("relation_swap", ctx(["man on right"], ["person"], absent=["bus", "toaster"]))
     assert out.text.startswith("man on right ") and out.text.endswith(" the bus")
     assert out.provenance["added"] == "bus" and out.provenance["absent_category_ids"] == [ID["bus"]]
+    # never a relation after a bare preposition
+    assert run("relation_swap", ctx(["laptop on"], ["laptop"], absent=["bus"])) is None
+    assert run("relation_swap", ctx(["bird in front of"], ["bird"], absent=["bus"])) is None
 
 
 def test_random_category_names_an_absent_category_once():
@@ -119,9 +158,10 @@ def test_random_sentence_borrows_only_sentences_whose_categories_are_absent():
 
 @pytest.mark.parametrize("name", sorted(STRATEGIES))
 def test_strategies_are_deterministic_per_rng(name):
-    c1 = ctx(["an elephant on the left by the tree", "big elephant"], ["elephant"], box=(0, 0, 100, 100),
+    scene = [("elephant", (0, 0, 100, 100)), ("person", (500, 300, 50, 50))]
+    c1 = ctx(["an elephant on the left by the tree", "big elephant"], objects=scene, allow_unverified=True,
              pool=[PoolSentence(9, "a bus", "a bus", 3, frozenset({ID["bus"]}))])
-    c2 = ctx(["an elephant on the left by the tree", "big elephant"], ["elephant"], box=(0, 0, 100, 100),
+    c2 = ctx(["an elephant on the left by the tree", "big elephant"], objects=scene, allow_unverified=True,
              pool=[PoolSentence(9, "a bus", "a bus", 3, frozenset({ID["bus"]}))])
     a, b = run(name, c1, 7), run(name, c2, 7)
     assert a is not None and (a.text, a.provenance) == (b.text, b.provenance)

@@ -17,12 +17,17 @@ from .options import dataset_format as dataset_format_option
 @dataset_format_option
 @click.option("--out-name", default=None, help="Output folder name (default: r<dataset>, e.g. rrefcoco).")
 @click.option("--negatives-per-ref", default=10, show_default=True, type=click.IntRange(min=0))
+@click.option("--mix", type=click.Choice(["easy", "paper", "hard"]), default="paper", show_default=True,
+              help="Strategy weights: paper = the five strategies of the R-RefCOCO paper, equal; easy = the "
+                   "category-level ones; hard = at least half instance negatives where the image allows.")
 @click.option("--strategies", default=None, metavar="NAME=W,...",
-              help="Strategy weights, e.g. random_sentence=2,object_swap=1 (default: all five, equal). "
-                   "Strategies: random_sentence, random_category, object_swap, attribute_swap, relation_swap.")
+              help="Strategy weights replacing the mix's, e.g. random_sentence=2,object_swap=1. Strategies: "
+                   "random_sentence, random_category, object_swap, attribute_swap, relation_swap, "
+                   "instance_attribute, relation_flip, count_ordinal, similar_object.")
 @click.option("--splits", default=None, metavar="S,...", help="Only these splits get negatives (default: all).")
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--verified-only", is_flag=True, help="Only negatives the annotations prove (drops attribute_swap).")
+@click.option("--allow-unverified", is_flag=True,
+              help="Also write negatives no annotation proves (verified: unverified; counted in the manifest).")
 @click.option("--format", "fmt", type=click.Choice(["refer", "grefcoco"]), default="refer", show_default=True,
               help="grefcoco also writes grefs(<split_by>).json (negatives as no_target refs, ann_id [-1]).")
 @click.option("--parser", type=click.Choice(["auto", "spacy", "lexicon"]), default="auto", show_default=True,
@@ -31,8 +36,8 @@ from .options import dataset_format as dataset_format_option
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write a review report (markdown): counts and 20 random examples per strategy.")
 def command(data_root: Path, dataset: str, split_by: Optional[str], dataset_format: str, out_name: Optional[str],
-            negatives_per_ref: int, strategies: Optional[str], splits: Optional[str], seed: int,
-            verified_only: bool, fmt: str, parser: str, report: Optional[Path]) -> None:
+            negatives_per_ref: int, mix: str, strategies: Optional[str], splits: Optional[str], seed: int,
+            allow_unverified: bool, fmt: str, parser: str, report: Optional[Path]) -> None:
     """Write the robust version of a dataset: every ref gets N negative sentences.
 
     Output: <data-root>/r<dataset>/refs(<split_by>).p, refs(<split_by>).json, instances.json and
@@ -42,7 +47,7 @@ def command(data_root: Path, dataset: str, split_by: Optional[str], dataset_form
     Examples:
       rris-bench build-dataset --data-root data --dataset refcoco
       rris-bench build-dataset --data-root data --dataset refcocog --split-by umd --seed 1 \\
-          --strategies random_sentence=1,object_swap=2 --verified-only --report rrefcocog.md
+          --mix hard --report rrefcocog.md
       rris-bench build-dataset --data-root demo_out/data --dataset toy --format grefcoco
     """
     from ..build import build_robust_dataset, parse_strategies
@@ -50,8 +55,8 @@ def command(data_root: Path, dataset: str, split_by: Optional[str], dataset_form
     manifest = build_robust_dataset(
         data_root, dataset, split_by=split_by, out_name=out_name, negatives_per_ref=negatives_per_ref,
         strategies=parse_strategies(strategies) if strategies else None, seed=seed,
-        splits=[s.strip() for s in splits.split(",")] if splits else None, verified_only=verified_only,
-        fmt=fmt, parser=parser, source_format=dataset_format)
+        splits=[s.strip() for s in splits.split(",")] if splits else None, mix=mix,
+        allow_unverified=allow_unverified, fmt=fmt, parser=parser, source_format=dataset_format)
     out = data_root / manifest["output"]["dataset"]
     click.echo(f"wrote {out} (parser: {manifest['parser']})")
     click.echo(counts_table(manifest))

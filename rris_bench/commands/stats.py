@@ -1,5 +1,6 @@
-"""``rris-bench stats``: sentence counts of a dataset by split, strategy and verified; with --examples a
-review report of its negatives."""
+"""``rris-bench stats``: sentence counts of a dataset by split, strategy, verified and difficulty, the
+category-oracle's mRR per strategy and difficulty; with --examples a review report, with --audit a table of
+random negatives beside every annotation of their image."""
 from __future__ import annotations
 
 from collections import Counter
@@ -19,18 +20,26 @@ from .options import dataset_format as dataset_format_option
 @click.option("--examples", "examples", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="Write the review report (counts and 20 random examples per strategy) to this markdown file.")
 @click.option("--n-examples", default=20, show_default=True, type=click.IntRange(min=0))
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the example draw.")
+@click.option("--audit", "audit", default=None, type=click.IntRange(min=1), metavar="N",
+              help="Write N random negatives (seeded by --seed) with their source sentence, edit, verified, "
+                   "difficulty and every annotation of the image, as a markdown table to judge line by line.")
+@click.option("--audit-out", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where --audit writes (default: print it).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the example and audit draws.")
 def command(data_root: Path, dataset: str, split_by: Optional[str], dataset_format: str, examples: Optional[Path],
-            n_examples: int, seed: int) -> None:
-    """Count refs and sentences (positives, negatives by strategy and verified) per split; refs without target
-    or with several targets where the benchmark has them.
+            n_examples: int, audit: Optional[int], audit_out: Optional[Path], seed: int) -> None:
+    """Count refs and sentences (positives, negatives by strategy, verified and difficulty) per split, refs
+    without target or with several targets where the benchmark has them, and print the category-oracle's
+    mRR per strategy and difficulty: the share of negatives that knowing which categories are in the image
+    solves.
 
     \b
     Examples:
       rris-bench stats --data-root data --dataset rrefcoco
       rris-bench stats --data-root demo_out/data --dataset rtoy --examples review.md
+      rris-bench stats --data-root data --dataset rrefcocog --audit 100 --seed 0 --audit-out audit.md
     """
-    from ..generators.report import report_markdown
+    from ..generators.report import audit_markdown, category_oracle_markdown, report_markdown
     from ..files import write_text
     from ..refer import load_dataset
 
@@ -49,6 +58,8 @@ def command(data_root: Path, dataset: str, split_by: Optional[str], dataset_form
                 for name in ("strategy", "verified"):  # what build-dataset records on its negatives
                     if name in s:
                         c[s[name]] += 1
+                if "difficulty" in s:
+                    c[f"difficulty {s['difficulty']}"] += 1
     click.echo(f"{ds.name}: {ds.format} format, read from {ds.refs_path.name} and {ds.instances_path.name}")
     keys = ["refs", "positives", "negatives"]
     keys += sorted({k for c in rows.values() for k in c} - set(keys))
@@ -56,6 +67,16 @@ def command(data_root: Path, dataset: str, split_by: Optional[str], dataset_form
     click.echo("|---|" + "---|" * len(keys))
     for split in sorted(rows):
         click.echo(f"| {split} | " + " | ".join(str(rows[split][k]) for k in keys) + " |")
+    if any(c["negatives"] for c in rows.values()):
+        click.echo("\ncategory-oracle (no target iff the sentence names a category absent from the image):")
+        click.echo(category_oracle_markdown(ds))
     if examples is not None:
         write_text(examples, report_markdown(ds, n_examples, seed))
         click.echo(f"wrote {examples}")
+    if audit is not None:
+        table = audit_markdown(ds, audit, seed)
+        if audit_out is None:
+            click.echo(table)
+        else:
+            write_text(audit_out, table)
+            click.echo(f"wrote {audit_out}")
