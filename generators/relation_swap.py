@@ -5,7 +5,8 @@ so the annotations prove the negative (``category_absent``).
 
 The new object is drawn as a scene would hold it, not uniformly: a replaced object by an absent category of
 its own supercategory first, then one that co-occurs in the dataset with a category of the image; an added
-one from the co-occurring categories only. A relation is added only after a sentence that ends in a noun
+one from the co-occurring categories only; an object after "other" / "another" ("near two other doves") is
+of the target's own kind and is left alone. A relation is added only after a sentence that ends in a noun
 phrase, never after a bare preposition ("laptop on" gets nothing).
 """
 from __future__ import annotations
@@ -19,6 +20,7 @@ from .words import ADDED_RELATIONS, ARTICLES, ATTRIBUTE_KIND, RELATIONS, fix_art
 NAME = "relation_swap"
 KIND = "category"
 VERIFIED = CATEGORY_ABSENT
+SAME_KIND = frozenset({"other", "another", "others"})
 # words that leave a phrase open when they end a sentence: relation words (not the position words of
 # "to the left of"), articles and a few function words
 DANGLING = (frozenset(w for p in RELATIONS for w in p) - frozenset(ATTRIBUTE_KIND)) | ARTICLES | {
@@ -35,6 +37,8 @@ def generate(ctx: Context, rng: random.Random) -> Optional[Candidate]:
     positives = shuffled(rng, ctx.positives)
     for pos in positives:  # replace an existing relation object first: the closest to the positive
         for rel in shuffled(rng, pos.parse.relations):
+            if SAME_KIND & set(pos.parse.tokens[rel.end:rel.object.start]):
+                continue  # "two other pigeons" names the target's own kind: "two other elephants" is absurd
             like = min(rel.object.category_ids) if rel.object.category_ids else None
             for cid, noun in absent_nouns(ctx, rng, rel.object.plural, groups=similar_absent(ctx, like)):
                 tokens = list(pos.parse.tokens)

@@ -6,6 +6,7 @@ describe the same object ("left" -> "right", never "left" -> "far").
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Dict, FrozenSet, Tuple
 
 COLOURS: Tuple[str, ...] = (
@@ -77,6 +78,8 @@ ADDED_RELATIONS: Tuple[str, ...] = ("next to", "near", "behind", "in front of", 
 PERSON_WORDS = frozenset({
     "wearing", "wears", "dressed", "holding", "holds", "carrying", "playing", "smiling", "laughing", "talking",
     "throwing", "catching", "hitting", "pitching", "batting", "swinging", "feeding", "petting", "hugging",
+    "putting", "using", "taking", "reaching", "cutting", "pouring", "making", "preparing", "serving", "cooking",
+    "reading", "texting", "typing", "skiing", "surfing", "skating", "skateboarding", "snowboarding", "posing",
     "his", "her", "he", "she", "who", "him",
 })
 AGENT_WORDS = PERSON_WORDS | frozenset({
@@ -99,10 +102,6 @@ _IRREGULAR_PLURALS = {
     "scissors": "scissors", "glasses": "glasses", "skis": "skis", "police": "police", "cattle": "cattle",
     "broccoli": "broccoli", "luggage": "luggage", "people": "people", "grandchild": "grandchildren",
 }
-_VOWEL_SOUND_EXCEPTIONS = ("uni", "use", "usu", "uten", "one", "once", "eu", "ewe", "ufo", "u-", "ur")
-_SILENT_H = ("hour", "honest", "honor", "honour", "heir")
-
-
 def pluralize(phrase: str) -> str:
     """English plural of a noun phrase (its last word): 'teddy bear' -> 'teddy bears', 'bus' -> 'buses'."""
     *head, last = phrase.split(" ")
@@ -119,14 +118,18 @@ def pluralize(phrase: str) -> str:
     return " ".join([*head, plural])
 
 
+@lru_cache(maxsize=None)
 def article_for(word: str) -> str:
-    """'a' or 'an' for the word that follows the article ('an elephant', 'a bus', 'an hour', 'a unicorn')."""
-    w = word.lower()
-    if w.startswith(_SILENT_H):
-        return "an"
-    if w.startswith(_VOWEL_SOUND_EXCEPTIONS):
-        return "a"
-    return "an" if w[:1] in ("a", "e", "i", "o", "u") else "a"
+    """'a' or 'an' for the word that follows the article ('an elephant', 'a bus', 'an hour', 'a unicorn'),
+    by the ``inflect`` library's pronunciation rules."""
+    return _inflect().a(word.lower()).split(" ", 1)[0]
+
+
+@lru_cache(maxsize=1)
+def _inflect():
+    import inflect
+
+    return inflect.engine()
 
 
 def fix_articles(tokens: list) -> list:

@@ -47,7 +47,7 @@ def test_references_by_file_and_by_module():
     ("nothing-like-it", r"unknown adapter 'nothing-like-it'; \(known: empty, oracle, gt-box"),
     ("missing/file.py:Model", r"missing/file.py: adapter file not found"),
     ("no_such_module_xyz:Model", r"no module named 'no_such_module_xyz'"),
-    ("rris_bench.baselines.trivial:OracleAdaptor", r"no attribute 'OracleAdaptor'; did you mean OracleAdapter\?"),
+    ("rris_bench.baselines.trivial:OracleAdaptor", r"no attribute 'OracleAdaptor'; did you mean OracleAdapter\b"),
     ("rris_bench.masks:encode", r"is not an adapter \(a class with a predict\(batch\) method\)"),
     (":Model", r"expected path/to/file.py:Class or module:Class"),
 ])

@@ -12,7 +12,7 @@ from rris_bench.generators import STRATEGIES, claims, geometry
 from rris_bench.generators.base import Candidate, Context
 from rris_bench.generators.object_swap import subject_slot
 
-from test_generators import ID, SUPER, ctx
+from test_generators import SUPER, ctx
 
 LEFT_DOG, RIGHT_DOG = ("dog", (20, 250, 150, 150)), ("dog", (470, 250, 150, 150))
 CHAIR, CAT_ON_CHAIR = ("chair", (180, 200, 200, 250)), ("cat", (220, 110, 120, 110))  # cat's bottom 220
@@ -140,3 +140,19 @@ def test_articles_and_plural_only_nouns_after_a_noun_swap(sentence, noun, expect
     i = 2 if tokens[1] == "red" else 1
     tokens[i:i + 1] = [noun]
     assert " ".join(fix_articles(tokens)) == expected
+
+
+def test_wording_found_in_the_audit():
+    """Absurd negatives read in the audit of real data, each made impossible."""
+    c = ctx(["man in green to right"], ["person"])
+    assert subject_slot(c, "man in green to right".split()) == "person"  # not "sheep in green to right"
+    assert subject_slot(c, "man on right putting pizza in oven".split()) == "person"  # not "baseball glove ..."
+    for seed in range(20):
+        out = STRATEGIES["object_swap"].generate(ctx(["man in green to right"], ["dog"], absent=["sheep", "person"]),
+                                                 random.Random(seed))
+        assert out is not None and out.text == "person in green to right"
+    # "two other pigeons" names the target's own kind: never "two other elephants"
+    c = ctx(["a pigeon looking down , to the left of two other pigeons"], ["bird"], absent=["elephant", "giraffe"])
+    for seed in range(20):
+        out = STRATEGIES["relation_swap"].generate(c, random.Random(seed))
+        assert out is None or "other elephants" not in out.text and "other giraffes" not in out.text

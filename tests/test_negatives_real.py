@@ -4,7 +4,6 @@ categories only, the hard mix reaches its instance share where the image allows 
 scores mRR 100 on ``category`` negatives and 0 on ``instance`` ones."""
 from __future__ import annotations
 
-import json
 import random
 import shutil
 from pathlib import Path
