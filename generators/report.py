@@ -126,9 +126,10 @@ def audit_markdown(ds: ReferDataset, n: int, seed: int = 0) -> str:
         source = src["sent"] if src is not None else ""
         if src is not None and ds.sent_to_ref.get(s["source_sent_id"]) != ref["ref_id"]:
             source += " (other image)"
-        anns = sorted(by_image.get(ref["image_id"], []), key=lambda a: (ds.categories[a["category_id"]]["name"], a["id"]))
+        anns = sorted(by_image.get(ref["image_id"], []),
+                      key=lambda a: (ds.categories[a["category_id"]]["name"], a["id"]))
         listed = "; ".join(
-("*" if a["id"] in ref.targets else "") + ds.categories[a["category_id"]]["name"] +
+            ("*" if a["id"] in ref.targets else "") + ds.categories[a["category_id"]]["name"] +
             " [" + ", ".join(f"{v:.0f}" for v in a["bbox"]) + "]" + (" crowd" if a.get("iscrowd") else "")
             for a in anns)
         size = f"{image['width']} x {image['height']}" if "width" in image and "height" in image else "?"
