@@ -119,8 +119,8 @@ def hard_plan(weights: Mapping[str, float], n: int, rng: random.Random) -> List[
 
 
 def _instance(ann: Mapping[str, Any]) -> Instance:
-    return Instance(int(ann["id"]), int(ann["category_id"]), tuple(float(v) for v in ann["bbox"]),
-                    float(ann.get("area", ann["bbox"][2] * ann["bbox"][3])), bool(ann.get("iscrowd", 0)))
+    x, y, w, h = ann["bbox"]
+    return Instance(ann["id"], ann["category_id"], (x, y, w, h), ann.get("area", w * h), bool(ann.get("iscrowd")))
 
 
 def cooccurrence(image_categories: Mapping[int, Sequence[int]]) -> Dict[int, Dict[int, int]]:

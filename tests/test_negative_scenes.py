@@ -156,3 +156,20 @@ def test_wording_found_in_the_audit():
     for seed in range(20):
         out = STRATEGIES["relation_swap"].generate(c, random.Random(seed))
         assert out is None or "other elephants" not in out.text and "other giraffes" not in out.text
+
+
+@pytest.mark.parametrize("sentence, present, allowed", [
+    ("man wearing a red hat", ["person", "dog"], {"person"}),
+    ("woman holding an umbrella", ["cat", "umbrella"], {"person"}),
+    ("dog eating a frisbee", ["dog", "frisbee"], {"person", "animal"}),
+    ("cat sitting on the left", ["cat"], {"person", "animal"}),
+])
+def test_no_absent_inanimate_subject_of_wearing_holding_sitting_eating(sentence, present, allowed):
+    for name in ("object_swap", "similar_object"):
+        for seed in range(30):
+            c = ctx([sentence], present)
+            out = STRATEGIES[name].generate(c, random.Random(seed))
+            if out is not None:
+                assert SUPER[out.provenance["absent_category_ids"][0]] in allowed, (name, out.text)
+                assert all(out.tokens[i] == ("an" if out.tokens[i + 1][0] in "aeiou" else "a")
+                           for i in range(len(out.tokens) - 1) if out.tokens[i] in ("a", "an")), out.text
