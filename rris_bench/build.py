@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import pickle
 import random
-import shutil
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
@@ -27,7 +24,7 @@ from tqdm import tqdm
 
 from . import __version__
 from .errors import InputError
-from .files import PathLike, sha256_file
+from .files import PathLike, atomic_dir, sha256_file
 from .gcpause import paused_gc
 from .datasets import grefcoco, refer
 from .datasets.model import Dataset, Ref, Sentence
@@ -261,30 +258,31 @@ def _dump_json_list(items: Sequence[Any], fh: BinaryIO) -> None:
 
 @contextlib.contextmanager
 def _atomic_dir(target: Path):
-    """Yield an empty temporary folder beside ``target``; on success it replaces ``target`` whole."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Yield an empty temporary folder beside ``target``; on success it replaces ``target`` whole
+    (``files.atomic_dir``: one complete version in place at every instant, leftovers of a killed build
+    repaired on the next start). A folder that build-dataset did not write is never replaced."""
     if target.exists():
         if not target.is_dir():
             raise InputError("exists and is not a folder", target)
         if any(target.iterdir()) and not (target / MANIFEST).is_file():
             raise InputError(f"exists and has no {MANIFEST}: not a folder build-dataset wrote, not replaced",
                              target)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; the dataset folder gets the usual permissions
-    try:
+    with atomic_dir(target) as tmp:
         yield tmp
-        old = None
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-            os.replace(target, old / "x")
-        os.replace(tmp, target)
-        if old is not None:
-            shutil.rmtree(old)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+
+def _without_sentenceless_refs(ds: Dataset) -> Dataset:
+    """``ds`` without its refs that have no sentence (negatives alone would make them refs that claim a
+    target no sentence describes): skipped, and counted in ``left_out["refs_without_sentences"]``."""
+    kept = [ref for ref in ds.refs_list if ref["sentences"]]
+    left_out = {**ds.left_out, "refs_without_sentences": len(ds.refs_list) - len(kept)}
+    if len(kept) == len(ds.refs_list):
+        ds.left_out = left_out
+        return ds
+    out = Dataset(ds.root, ds.name, ds.split_by, ds.refs_path, ds.instances_path, kept, ds.instances,
+                  format=ds.format, image_dirs=ds.image_dirs, left_out=left_out)
+    out.__dict__.update(refs_sha256=ds.refs_sha256, instances_sha256=ds.instances_sha256)
+    return out
 
 
 def build_robust_dataset(root: PathLike, dataset: str, *, split_by: Optional[str] = None,
@@ -315,6 +313,7 @@ def build_robust_dataset(root: PathLike, dataset: str, *, split_by: Optional[str
         if any(not s.exists for s in ref["sentences"]):
             raise InputError("already has negative sentences (exist: false): build from the original dataset",
                              ds.refs_path, f"ref_id {ref['ref_id']}")
+    ds = _without_sentenceless_refs(ds)
     out_name = out_name or robust_name(dataset)
     if out_name == dataset:
         raise InputError("the output would overwrite the source", field="out_name")
@@ -395,6 +394,7 @@ def _build(ds: Dataset, chosen, root: Path, dataset: str, out_name: str, negativ
         "fallbacks": dict(sorted(sum((c["fallbacks"] for c in per_split.values()), Counter()).items())),
         "shortfall": dict(sorted(sum((c["shortfall"] for c in per_split.values()), Counter()).items())),
         "sent_ids": {"first_new": max(ds.sentences, default=0) + 1, "last_new": next_id - 1},
+        "left_out": ds.left_out,
     }
     with _atomic_dir(root / out_name) as tmp:
         for name, write in writers.items():

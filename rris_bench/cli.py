@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 from typing import List, Optional
 
 import click
 
 from . import __version__
-from .errors import InputError
+from .cache import cache_dir
+from .errors import InputError, InternalError
+from .files import WRITE_ERRNOS
 
 # command name -> module in rris_bench.commands defining a click command called ``command``.
 COMMANDS = {
@@ -70,11 +73,21 @@ def main(argv: Optional[List[str]] = None) -> None:
     except InputError as exc:
         click.echo(f"rris-bench: error: {exc}", err=True)
         sys.exit(2)
+    except InternalError as exc:
+        click.echo(f"rris-bench: internal error (please report it): {exc}", err=True)
+        sys.exit(1)
+    except OSError as exc:  # a full disk or a read-only folder met outside files.atomic_path (a plot folder...)
+        if exc.errno not in WRITE_ERRNOS:
+            raise
+        internal = exc.filename is None or cache_dir() in Path(exc.filename).resolve().parents
+        click.echo(f"rris-bench: error: {exc.filename or 'an internal file'}: cannot write here ({exc.strerror})"
+                   + (" (an internal folder of rris-bench)" if internal else ""), err=True)
+        sys.exit(1 if internal else 2)
     except click.exceptions.Abort:
         click.echo("rris-bench: aborted", err=True)
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
+    except click.ClickException as exc:  # a bad option value: one line, as for any bad input
+        click.echo(f"rris-bench: error: {exc.format_message()}", err=True)
         sys.exit(2)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

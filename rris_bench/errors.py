@@ -17,3 +17,7 @@ class InputError(Exception):
         where = ": ".join(str(p) for p in (path, record, field) if p is not None)
         super().__init__(f"{where}: {message}" if where else message)
         self.path, self.record, self.field = path, record, field
+
+
+class InternalError(RuntimeError):
+    """A bug caught by a consistency check (an impossible number): exit code 1 with one line, never a score."""

@@ -2,7 +2,8 @@
 
 Images are decoded in worker threads while the model runs. Records are appended and flushed per batch to
 ``<out>.partial``, so a crash or Ctrl-C loses at most one batch, and ``resume=True`` continues from what is
-there; the finished file is renamed onto ``<out>`` with its records in the plan order, so an interrupted and
+there (a lock on it refuses a second run on the same ``<out>`` by name); the finished file is renamed onto
+``<out>`` with its records in the plan order, so an interrupted and
 resumed run ends byte-identical to an uninterrupted one. Under torchrun every process takes the images
 whose id is its rank modulo the world size, writes ``<out>.part<rank>-of-<size>``, and rank 0 merges the
 parts in the same plan order, so K processes write the file one process writes.
@@ -22,7 +23,7 @@ import numpy as np
 from . import adapters, distributed, masks
 from .adapters import Sample, Target
 from .errors import InputError
-from .files import PathLike, atomic_path
+from .files import PathLike, atomic_path, exclusive_lock
 from .metrics.rle import decode_counts
 from .predictions import info_record, jsonl_line, prediction_record
 from .prefetch import Prefetcher, load_rgb
@@ -92,13 +93,14 @@ def run(adapter_or_name: Union[str, Any], dataset: Dataset, split: Union[str, Se
     job = _Job(name, adapter, dataset, items, Path(out_path),
                info_record(dataset.name, dataset.split_by, splits, name, dataset.sha256),
                batch_size or getattr(adapter, "batch_size", None) or DEFAULT_BATCH_SIZE, workers)
-    if not world.distributed:
-        summary = job.predict(items, part_path(job.out, world), resume, world.device(device), options or {},
-                              progress)
-        job.merge([part_path(job.out, world)], in_order=summary["resumed"] == 0)
-        return summary
-    with distributed.Group() as group:
-        return _run_distributed(job, world, group, resume, device, options or {}, progress)
+    with exclusive_lock(part_path(job.out, world), "writing (a second rris-bench run on the same --out?)"):
+        if not world.distributed:
+            summary = job.predict(items, part_path(job.out, world), resume, world.device(device), options or {},
+                                  progress)
+            job.merge([part_path(job.out, world)], in_order=summary["resumed"] == 0)
+            return summary
+        with distributed.Group() as group:
+            return _run_distributed(job, world, group, resume, device, options or {}, progress)
 
 
 def _run_distributed(job: "_Job", world: distributed.World, group: distributed.Group, resume: bool, device: str,

@@ -10,6 +10,9 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from .datasets import checks
+from .errors import InputError
+
 RLE = Dict[str, Any]
 
 
@@ -39,13 +42,22 @@ def empty(height: int, width: int) -> RLE:
 
 
 def from_segmentation(segmentation: Any, height: int, width: int) -> RLE:
-    """A COCO annotation's segmentation (polygons, uncompressed or compressed RLE) -> one merged RLE."""
+    """A COCO annotation's segmentation (polygons, uncompressed or compressed RLE) -> one merged RLE.
+
+    Checked first (``datasets.checks.segmentation_problem``: finite polygon coordinates near the image and a
+    bounded rasterisation cost, RLEs of this size whose runs add up, canonical counts), so pycocotools never
+    sees what it would crash, loop or read differently on; a problem raises InputError. Polygon parts of
+    fewer than 3 points enclose nothing and are skipped.
+    """
+    problem = checks.segmentation_problem(segmentation, height, width)
+    if problem:
+        raise InputError(problem[1], field=problem[0])
     if isinstance(segmentation, list):
         polygons = [p for p in segmentation if len(p) >= 6]
         if not polygons:
             return empty(height, width)
         return _as_str(mask_utils.merge(mask_utils.frPyObjects(polygons, height, width)))
-    if isinstance(segmentation.get("counts"), list):
+    if isinstance(segmentation["counts"], list):
         return _as_str(mask_utils.frPyObjects(segmentation, height, width))
     return _as_str(segmentation)
 

@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from .datasets.checks import line_problem, name_problem, quote
 from .errors import InputError
 from .files import PathLike, sha256_bytes
 from .metrics.rle import decode_counts
@@ -104,6 +105,11 @@ def read_predictions(path: PathLike) -> PredictionFile:
     path = Path(path)
     if not path.is_file():
         raise InputError("file not found", path)
+    with open(path, "rb") as fh:  # a file of garbage is refused from its start, before it is read whole
+        head = fh.read(4096).lstrip(b" \t\r\n")
+    if head and head[:1] not in (b"{", b"["):
+        raise InputError(f"not a predictions file: JSON starts with {{ or [, this file with {quote(head[:16])}",
+                         path)
     data = path.read_bytes()
     digest = sha256_bytes(data)
     first = _TEXT.search(data)
@@ -115,7 +121,7 @@ def read_predictions(path: PathLike) -> PredictionFile:
     try:  # a line holding one whole value is either the whole file or the first line of JSON Lines
         top, end = json.JSONDecoder().raw_decode(line)
         whole_line = not line[end:].strip()
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError, as is an over-long integer
         whole_line = False
     more = _TEXT.search(data, line_end) is not None
     if whole_line and more:
@@ -129,6 +135,8 @@ def read_predictions(path: PathLike) -> PredictionFile:
             raise InputError(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})", path) from None
         except RecursionError:
             raise InputError("not valid JSON (nested too deeply)", path) from None
+        except ValueError as exc:  # an integer of more than 4,300 digits
+            raise InputError(f"not valid JSON ({str(exc)[:80]})", path) from None
     if isinstance(top, list):
         return PredictionFile(path, None, digest, top)
     if isinstance(top, dict) and set(top) == {"info"}:  # a JSON Lines file with its header only
@@ -147,14 +155,26 @@ def _utf8(path: Path, data: bytes, offset: int) -> str:
         raise InputError(f"not UTF-8 text ({exc.reason} at byte {offset + exc.start})", path) from None
 
 
+INFO_TEXT_FIELDS = ("schema", "dataset", "split_by", "split", "model", "dataset_sha256")
+
+
 def _info(info: Any, path: Path) -> Optional[Dict[str, Any]]:
+    """The ``info`` header, checked: its fields are strings, ``dataset`` a dataset name (never a path) and
+    ``model`` one line of printable text (it becomes a table row)."""
     if info is None:
         return None
     if not isinstance(info, dict):
         raise InputError(f"expected an object, found {type(info).__name__}", path, field="info")
+    for key in INFO_TEXT_FIELDS:
+        if key in info and info[key] is not None and not isinstance(info[key], str):
+            raise InputError(f"expected a string, found {quote(info[key])}", path, field=f"info.{key}")
     if info.get("schema", SCHEMA) != SCHEMA:
-        raise InputError(f"unknown schema {info.get('schema')!r} (this toolkit reads {SCHEMA})", path,
+        raise InputError(f"unknown schema {quote(info.get('schema'))} (this toolkit reads {SCHEMA})", path,
                          field="info.schema")
+    for key, check in (("dataset", name_problem), ("model", line_problem)):
+        problem = check(info[key]) if info.get(key) is not None else None
+        if problem:
+            raise InputError(problem, path, field=f"info.{key}")
     return info
 
 
@@ -177,6 +197,8 @@ def _json_lines(path: Path, text: str, first_line: int) -> List[Any]:
             raise InputError(f"not valid JSON ({exc.msg} at column {exc.colno})", path, f"line {n}") from None
         except RecursionError:
             raise InputError("not valid JSON (nested too deeply)", path, f"line {n}") from None
+        except ValueError as exc:  # an integer of more than 4,300 digits
+            raise InputError(f"not valid JSON ({str(exc)[:80]})", path, f"line {n}") from None
     return items
 
 
@@ -299,7 +321,7 @@ def check_records(records: Sequence[Any], selection: Selection) -> CheckedRecord
         image_id = rec.get("image_id")
         if image_id != row_image[row] or type(image_id) is not int:
             problems.append((0, k, 1, sid, "image_id", "missing" if image_id is None else
-                             f"{image_id!r} does not match the sentence's image {row_image[row]}"))
+                             f"{quote(image_id)} does not match the sentence's image {row_image[row]}"))
         seg = rec.get("segmentation", _ABSENT)
         size = seg.get("size") if type(seg) is dict else None
         if size == row_size[row] and type(seg.get("counts")) is str and type(size[0]) is int \
@@ -314,7 +336,7 @@ def check_records(records: Sequence[Any], selection: Selection) -> CheckedRecord
         elif isinstance(score, int) and not isinstance(score, bool) and 0 <= score <= 1:
             scores.append(float(score))
         else:
-            problems.append((0, k, 2, sid, "score", f"{score!r} is not a number in [0, 1]"))
+            problems.append((0, k, 2, sid, "score", f"{quote(score)} is not a number in [0, 1]"))
             scores.append(_BAD_SCORE)
         rows.append(row)
         index.append(k)
@@ -395,7 +417,7 @@ def finish(checked: CheckedRecords, selection: Selection, path: Path, *, missing
 
 def check_missing_option(missing: str) -> None:
     if missing not in MISSING_CHOICES:
-        raise InputError(f"missing must be one of {', '.join(MISSING_CHOICES)}, not {missing!r}",
+        raise InputError(f"missing must be one of {', '.join(MISSING_CHOICES)}, not {quote(missing)}",
                          field="missing")
 
 
@@ -429,7 +451,7 @@ def _sent_id_problem(k: int, sid: Any, row: Optional[int], seen: Dict[int, int],
     (a known sentence outside the selected splits)."""
     if type(sid) is not int:
         problems.append((0, k, 0, None, "sent_id",
-                         "missing" if sid is None else f"expected an integer, found {sid!r}"))
+                         "missing" if sid is None else f"expected an integer, found {quote(sid)}"))
     elif sid not in dataset.sentences:
         problems.append((0, k, 0, sid, "sent_id", f"unknown sent_id (not in {dataset.name})"))
     elif row is None:
@@ -452,7 +474,7 @@ def _segmentation_problem(seg: Any, image: Dict[str, Any], k: int, sid: int, pro
         return
     size = seg.get("size")
     if not (isinstance(size, list) and len(size) == 2 and all(type(v) is int and v > 0 for v in size)):
-        add("segmentation.size", f"expected [height, width], found {size!r}")
+        add("segmentation.size", f"expected [height, width], found {quote(size)}")
     elif size != [image["height"], image["width"]]:
         add("segmentation.size", f"{size} does not match image {image['id']} ([{image['height']}, "
             f"{image['width']}]); masks must be at the original size")

@@ -12,6 +12,7 @@ import pytest
 from rris_bench.build import build_robust_dataset, parse_strategies, slot_plan
 from rris_bench.cli import main
 from rris_bench.errors import InputError
+from rris_bench.files import WriteError
 from rris_bench.generators.lexicon import Lexicon
 from rris_bench.refer import sentence_exists
 
@@ -249,7 +250,7 @@ def test_a_failed_build_leaves_the_previous_output_whole(root, monkeypatch):
         return real(self, data)
 
     monkeypatch.setattr(Path, "write_bytes", failing)
-    with pytest.raises(OSError):
+    with pytest.raises(WriteError, match="rrefcocog: cannot write here"):  # names the output, not the temporary
         build_robust_dataset(root, "refcocog", seed=5, progress=False)
     monkeypatch.undo()
     assert {p.name: p.read_bytes() for p in (root / "rrefcocog").iterdir()} == before

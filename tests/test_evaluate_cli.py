@@ -99,12 +99,19 @@ def test_explain_and_help(capsys):
     (["--by", "colour"], "unknown breakdown 'colour'"),
     (["--ci", "1.5"], "between 0 and 1"),
     (["--dataset", "missing"], "file not found"),
-    (["--resolution", "0"], "positive number"),
+    (["--resolution", "0"], "--resolution: the resolution must be from 1 to 4096 pixels, not 0"),
+    (["--resolution", "100000"], "--resolution: the resolution must be from 1 to 4096"),  # was 74.5 GiB
+    (["--ci", "0.95", "--seed", "-1"], "--seed: the seed must be from 0"),
+    (["--bootstrap", "0"], "--bootstrap"),
+    (["--model", "a\nb"], "--model: 'a\\nb' is not one line of printable text"),
+    (["--dataset", "../rtoy"], "dataset: '../rtoy' is not a dataset name"),
+    (["--out", "/proc/version"], "/proc/version: --out: cannot write here"),
+    (["--out", "/tmp"], "Invalid value for '--out': File '/tmp' is a directory"),
 ])
 def test_bad_options_exit_2(case, capsys, args, message):
     root, path = case
     code, out, err = run_cli([str(path), "--data-root", str(root), *args], capsys)
-    assert code == 2 and message in err and "Traceback" not in err
+    assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 def test_subprocess_exit_code_and_one_line_error(case, tmp_path):
@@ -123,7 +130,8 @@ def test_ground_truth_cache_is_written_once_and_reused(case, capsys, tmp_path, m
     root, path = case
     assert run_cli([str(path), "--data-root", str(root)], capsys)[0] == 0
     files = list((tmp_path / "cache" / "gt").glob("*.json"))
-    assert len(files) == 1 and set(json.loads(files[0].read_text())) == {"1001", "1002", "1003"}
+    header, body = files[0].read_text().split("\n", 1)  # format and sha256 of the body, then the entries
+    assert len(files) == 1 and set(json.loads(body)) == {"1001", "1002", "1003"}
     from rris_bench.refer import ReferDataset
     monkeypatch.setattr(ReferDataset, "ann_rle", lambda self, a: pytest.fail("rasterised despite the cache"))
     assert run_cli([str(path), "--data-root", str(root)], capsys)[0] == 0

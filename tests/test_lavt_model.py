@@ -75,6 +75,26 @@ def test_official_format_checkpoint_loads_and_reproduces_outputs(tmp_path):
     load_official(plus, path)  # a LAVT checkpoint initialises LAVT+ except its existence head
 
 
+def test_legacy_position_ids_of_older_transformers_are_dropped(tmp_path):
+    """Checkpoints saved with transformers < 4.31 carry the BERT buffer embeddings.position_ids (in
+    ``bert_model`` or, lavt_one, as ``text_encoder.*`` in ``model``); loading drops it, as for RefSegformer."""
+    src = _small()
+    for p in src.parameters():
+        torch.nn.init.normal_(p, std=0.1)
+    path = _official_file(src, tmp_path / "old.pth")
+    ckpt = torch.load(path, weights_only=False)
+    ckpt["bert_model"]["embeddings.position_ids"] = torch.arange(512).unsqueeze(0)
+    torch.save(ckpt, path)
+    dst = _small()
+    load_official(dst, path)
+    with torch.no_grad():
+        for (name, a), b in zip(src.state_dict().items(), dst.state_dict().values()):
+            assert torch.equal(a, b), name
+    ckpt["model"].update({f"text_encoder.{k}": v for k, v in ckpt.pop("bert_model").items()})  # lavt_one layout
+    torch.save(ckpt, path)
+    load_official(_small(), path)
+
+
 def test_mismatched_checkpoint_is_reported_by_name(tmp_path):
     src = _small()
     path = _official_file(src, tmp_path / "bad.pth")

@@ -19,6 +19,8 @@ from torch import nn
 from rris_bench.errors import InputError
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+# buffers older transformers releases (the official pins, e.g. 4.23.1) saved in checkpoints and 5.x no longer has
+LEGACY_TEXT_KEYS = ("text_encoder.embeddings.position_ids",)
 _WORD = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
 
 

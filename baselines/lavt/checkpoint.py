@@ -2,8 +2,9 @@
 
 A released checkpoint (e.g. ``refcoco.pth``) is a dict with ``model`` (``backbone.*``, ``classifier.*``) and
 ``bert_model`` (BERT without its pooler); the repository's ``lavt_one`` variant keeps BERT inside ``model`` as
-``text_encoder.*``. Both are mapped onto our names, and any missing, unexpected or mis-shaped key is reported
-by name before anything is loaded.
+``text_encoder.*``. Both are mapped onto our names, the ``embeddings.position_ids`` buffer that checkpoints
+saved with older transformers carry (and 5.x no longer has) is dropped, as the RefSegformer loader does, and any
+missing, unexpected or mis-shaped key is reported by name before anything is loaded.
 """
 from __future__ import annotations
 
@@ -17,17 +18,24 @@ from torch import nn
 from rris_bench.errors import InputError
 from rris_bench.files import PathLike
 
+from ..common.text import LEGACY_TEXT_KEYS
+
 TEXT_PREFIX = "text_encoder."
 
 
 def official_state_dict(checkpoint: Dict[str, object]) -> Dict[str, torch.Tensor]:
-    """Our state dict from a LAVT-RIS checkpoint dict (``model`` + optional ``bert_model``)."""
+    """Our state dict from a LAVT-RIS checkpoint dict (``model`` + optional ``bert_model``), without the legacy
+    buffers of older transformers (``LEGACY_TEXT_KEYS``)."""
     if "model" not in checkpoint:
         raise InputError("not a LAVT checkpoint: no 'model' entry", field="model")
     state = {_strip_module(k): v for k, v in checkpoint["model"].items()}
     for key, value in (checkpoint.get("bert_model") or {}).items():
         state[TEXT_PREFIX + _strip_module(key)] = value
-    return state
+    return _without_legacy(state)
+
+
+def _without_legacy(state: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    return {k: v for k, v in state.items() if k not in LEGACY_TEXT_KEYS}
 
 
 def _strip_module(key: str) -> str:
@@ -98,7 +106,7 @@ def load_for_inference(path: PathLike, plus: bool, preset_name: Optional[str] = 
     if config.existence != plus:
         raise InputError(f"this is a {config.name} checkpoint: use the {config.name} adapter", path)
     model = LAVT(config)
-    state = {_strip_module(k): v for k, v in checkpoint["model"].items()}
+    state = _without_legacy({_strip_module(k): v for k, v in checkpoint["model"].items()})
     problems = key_problems(model, state)
     if problems:
         raise InputError("checkpoint does not fit the model: " + "; ".join(problems[:5]), path)

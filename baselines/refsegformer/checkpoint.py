@@ -12,11 +12,9 @@ import torch.nn.functional as F
 
 from rris_bench.errors import InputError
 
+from ..common.text import LEGACY_TEXT_KEYS
 from .config import RefSegformerConfig, preset
 from .model import RefSegformer
-
-# buffers older transformers releases (the official pin 4.23.1) saved and 5.x no longer has
-LEGACY_KEYS = ("text_encoder.embeddings.position_ids",)
 
 
 def read_state(path) -> Dict[str, Any]:
@@ -43,7 +41,7 @@ def model_entry(state: Mapping[str, Any], path) -> Dict[str, torch.Tensor]:
     out = {}
     for k, v in sd.items():
         k = k[len("module."):] if k.startswith("module.") else k
-        if k not in LEGACY_KEYS:
+        if k not in LEGACY_TEXT_KEYS:
             out[k] = v
     return out
 

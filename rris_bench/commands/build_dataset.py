@@ -6,6 +6,9 @@ from typing import Optional
 
 import click
 
+from ..files import check_writable
+from ..metrics.engine import MAX_SEED
+from ..refer import robust_name
 from .options import dataset_format as dataset_format_option
 
 
@@ -25,7 +28,7 @@ from .options import dataset_format as dataset_format_option
                    "random_sentence, random_category, object_swap, attribute_swap, relation_swap, "
                    "instance_attribute, relation_flip, count_ordinal, similar_object.")
 @click.option("--splits", default=None, metavar="S,...", help="Only these splits get negatives (default: all).")
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, MAX_SEED))
 @click.option("--allow-unverified", is_flag=True,
               help="Also write negatives no annotation proves (verified: unverified; counted in the manifest).")
 @click.option("--format", "fmt", type=click.Choice(["refer", "grefcoco"]), default="refer", show_default=True,
@@ -52,6 +55,10 @@ def command(data_root: Path, dataset: str, split_by: Optional[str], dataset_form
     """
     from ..build import build_robust_dataset, parse_strategies
 
+    check_writable(data_root / (out_name or robust_name(dataset)), "--out-name", folder=True)
+    if report is not None:
+        check_writable(report, "--report")
+
     manifest = build_robust_dataset(
         data_root, dataset, split_by=split_by, out_name=out_name, negatives_per_ref=negatives_per_ref,
         strategies=parse_strategies(strategies) if strategies else None, seed=seed,
@@ -60,6 +67,8 @@ def command(data_root: Path, dataset: str, split_by: Optional[str], dataset_form
     out = data_root / manifest["output"]["dataset"]
     click.echo(f"wrote {out} (parser: {manifest['parser']})")
     click.echo(counts_table(manifest))
+    left = {k: v for k, v in manifest["left_out"].items() if v}
+    click.echo("left out: " + ("; ".join(f"{v} {k.replace('_', ' ')}" for k, v in left.items()) if left else "nothing"))
     if report is not None:
         from ..generators.report import write_report
 

@@ -8,7 +8,9 @@ from typing import Optional, Tuple
 import click
 
 from ..errors import InputError
+from ..files import check_writable
 from ..metrics import FORMATS, PROTOCOLS, default_out, evaluate, explain, format_record, write_record
+from ..metrics.engine import check_options, left_out_line
 from ..gcpause import paused_gc
 from ..metrics.sweep import sweep_figure, threshold_from as threshold_from_record
 from ..plots import save_figure
@@ -83,6 +85,10 @@ def command(predictions: Optional[Path], data_root: Path, dataset: Optional[str]
         return
     if predictions is None:
         raise InputError("give a predictions file (or --explain)", field="PREDICTIONS")
+    check_options(ci=ci, resolution=resolution, resamples=resamples, seed=seed, model=model)
+    check_writable(out or default_out(predictions), "--out")
+    if per_sample is not None:
+        check_writable(per_sample, "--per-sample")
     rule_source = None
     if threshold_from is not None:
         if no_target_rule:
@@ -113,6 +119,9 @@ def command(predictions: Optional[Path], data_root: Path, dataset: Optional[str]
                                           f"{record['split']} ({record['protocol']['name']})"),
                              stem.with_name(stem.name + ".sweep"))
         click.echo(f"rris-bench: threshold sweep plot {png}", err=True)
+    note = left_out_line(record["counts"])
+    if note:
+        click.echo(note, err=True)
     filled = record["counts"]["missing_filled"]
     if filled:
         click.echo(f"rris-bench: {filled} missing predictions were counted as empty", err=True)

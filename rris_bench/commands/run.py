@@ -8,6 +8,7 @@ import click
 
 from .. import distributed
 from ..adapters import parse_options
+from ..files import WRITE_ERRNOS, WriteError, check_writable
 from ..harness import format_summary, part_path, run
 from ..refer import load_dataset
 from .options import dataset_format as dataset_format_option
@@ -48,6 +49,7 @@ def command(adapter: str, data_root: Path, dataset: str, split_by: Optional[str]
       torchrun --standalone --nproc_per_node 2 -m rris_bench.cli run oracle --dataset rtoy --data-root d --out p.jsonl
     """
     options = parse_options(opts)
+    check_writable(out, "--out")
     ds = load_dataset(data_root, dataset, split_by, fmt=dataset_format)
     splits = [s.strip() for s in split.split(",") if s.strip()]
     try:
@@ -57,5 +59,10 @@ def command(adapter: str, data_root: Path, dataset: str, split_by: Optional[str]
         click.echo(f"\nrris-bench: interrupted; the predictions written so far are in "
                    f"{part_path(out, distributed.world())}: rerun with --resume to continue", err=True)
         raise
+    except OSError as exc:
+        if exc.errno not in WRITE_ERRNOS:
+            raise
+        raise WriteError(f"cannot write ({exc.strerror}); what was written is in {part_path(out, distributed.world())}"
+                         ": make room and rerun with --resume", out) from None
     if not quiet and distributed.world().rank == 0:
         click.echo(format_summary(summary))

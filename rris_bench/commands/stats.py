@@ -9,6 +9,7 @@ from typing import Optional
 
 import click
 
+from ..metrics.engine import MAX_SEED
 from .options import dataset_format as dataset_format_option
 
 
@@ -25,7 +26,8 @@ from .options import dataset_format as dataset_format_option
                    "difficulty and every annotation of the image, as a markdown table to judge line by line.")
 @click.option("--audit-out", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="Where --audit writes (default: print it).")
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the example and audit draws.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, MAX_SEED),
+              help="Seed of the example and audit draws.")
 def command(data_root: Path, dataset: str, split_by: Optional[str], dataset_format: str, examples: Optional[Path],
             n_examples: int, audit: Optional[int], audit_out: Optional[Path], seed: int) -> None:
     """Count refs and sentences (positives, negatives by strategy, verified and difficulty) per split, refs
@@ -40,9 +42,12 @@ def command(data_root: Path, dataset: str, split_by: Optional[str], dataset_form
       rris-bench stats --data-root data --dataset rrefcocog --audit 100 --seed 0 --audit-out audit.md
     """
     from ..generators.report import audit_markdown, category_oracle_markdown, report_markdown
-    from ..files import write_text
+    from ..files import check_writable, write_text
     from ..refer import load_dataset
 
+    for path, option in ((examples, "--examples"), (audit_out, "--audit-out")):
+        if path is not None:
+            check_writable(path, option)
     ds = load_dataset(data_root, dataset, split_by, fmt=dataset_format)
     rows = {}
     for ref in ds.refs_list:

@@ -6,6 +6,9 @@ from typing import Optional, Tuple
 
 import click
 
+from ..files import check_writable
+from ..metrics.engine import MAX_SEED
+
 from ..errors import InputError
 from ..predictions import read_predictions
 from ..refer import load_dataset
@@ -22,8 +25,9 @@ from ..viz import KINDS, write_grid
 @click.option("--split-by", help="refs(<split_by>).p to use (default: info.split_by, else the usual one).")
 @click.option("--split", help="Split(s), comma separated (default: info.split, else all).")
 @click.option("--sent-id", "sent_ids", multiple=True, help="Sentence(s) to show, repeatable or comma separated.")
-@click.option("--random", "n_random", type=int, help="Show N random sentences (default 8 when no --sent-id).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random choice.")
+@click.option("--random", "n_random", type=click.IntRange(min=1), help="Show N random sentences (default 8 when no --sent-id).")
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
+              help="Seed of the random choice.")
 @click.option("--kind", type=click.Choice(KINDS), default="all", show_default=True,
               help="Draw random sentences among positives, negatives or all.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default="grid.png", show_default=True,
@@ -40,6 +44,7 @@ def command(predictions: Path, data_root: Path, dataset: Optional[str], split_by
       rris-bench visualize preds.jsonl --data-root data --dataset rrefcoco --split val --sent-id 12,9000001
       rris-bench visualize preds.jsonl --data-root data --kind negative --random 4
     """
+    check_writable(out, "--out")
     info = read_predictions(predictions).info or {}
     name = dataset or info.get("dataset")
     if not name:

@@ -67,7 +67,8 @@ class Dataset:
     sent_id -> ref_id, ``anns`` ann_id -> COCO annotation, ``images`` image_id -> image, ``categories``
     category_id -> category, ``image_refs`` image_id -> [ref_id], ``image_categories`` image_id -> sorted
     [category_id] of every annotation on the image (not only the referred ones). ``format`` names the reader
-    (``rris_bench.datasets.FORMATS``); ``image_dirs`` are searched in order for an image's ``file_name``.
+    (``rris_bench.datasets.FORMATS``); ``image_dirs`` are searched in order for an image's ``file_name``;
+    ``left_out`` counts what the checks skipped on purpose ({"degenerate_polygon_parts": n}).
 
     Raises InputError (naming the refs file, the ref and the field) on duplicate ids, targets or images
     missing from the instances file, and targets on another image than their ref's.
@@ -90,6 +91,7 @@ class Dataset:
     categories: Dict[int, Dict[str, Any]] = field(default_factory=dict)
     image_refs: Dict[int, List[int]] = field(default_factory=dict)
     image_categories: Dict[int, List[int]] = field(default_factory=dict)
+    left_out: Dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.anns = {a["id"]: a for a in self.instances.get("annotations", [])}

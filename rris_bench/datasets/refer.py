@@ -8,10 +8,12 @@ sentence: false or 0 for a negative; a missing ``exist`` means positive, so plai
 they are. Model: ``targets = (ann_id,)``, ``exists = exist``.
 
 ``refs(*).p`` files come from the internet: they are read with an unpickler that admits only builtin
-containers and scalars (``safe_load_pickle``).
+containers and scalars (``safe_load_pickle``), decodes Python 2 byte strings as UTF-8 first, and refuses cycles,
+deep nesting and shared references that would expand beyond a sane size.
 """
 from __future__ import annotations
 
+import gc
 import io
 import json
 import pickle
@@ -42,16 +44,114 @@ class BuiltinsOnly(pickle.Unpickler):
         raise RefusedGlobal(f"refused to load {module}.{name}: only builtin types are allowed")
 
 
+MAX_DEPTH = 100  # containers nested deeper than this are refused (no refer field nests more than 4 deep)
+
+
 def safe_load_pickle(path: PathLike, data: Optional[bytes] = None) -> Any:
     """Unpickle ``path`` (or its bytes ``data``) admitting only builtin containers and scalars (dict, list,
-    str, int, ...)."""
+    str, int, ...).
+
+    The refer API's own files are Python 2 pickles, whose byte strings hold UTF-8 text: each comes out as
+    that text (UTF-8 first, latin-1 only where UTF-8 fails). A pickle whose shared references would expand
+    to more than ``2 * len(data) + 10**6`` objects (a "billion laughs"), that holds a container inside itself
+    or nests deeper than ``MAX_DEPTH`` is refused, not expanded.
+    """
     data = Path(path).read_bytes() if data is None else data
+    limit = 2 * len(data) + 10 ** 6
     try:
-        return BuiltinsOnly(io.BytesIO(data), encoding="latin1").load()
+        loaded = _unpickle(data, path, "utf-8")  # the C unpickler decodes Python 2 strings: the fast path
+    except UnicodeDecodeError:
+        return _as_text(_unpickle(data, path, "bytes"), path, limit)  # some are not UTF-8: one by one
+    return loaded if _is_tree(loaded, path) else _as_text(loaded, path, limit)
+
+
+def _unpickle(data: bytes, path: PathLike, encoding: str) -> Any:
+    try:
+        return BuiltinsOnly(io.BytesIO(data), encoding=encoding).load()
     except RefusedGlobal as exc:
         raise InputError(str(exc), path) from None
+    except UnicodeDecodeError:
+        raise
     except Exception as exc:  # truncated or not a pickle at all
-        raise InputError(f"not a readable pickle ({type(exc).__name__}: {exc})", path) from None
+        raise InputError(f"not a readable pickle ({type(exc).__name__}: {str(exc)[:80]})", path) from None
+
+
+_CONTAINER_TYPES = frozenset((list, dict, tuple, set, frozenset))
+
+
+def _is_tree(root: Any, path: PathLike) -> bool:
+    """Whether no container of ``root`` is referenced twice (no sharing, no cycle), level by level with
+    ``gc.get_referents`` (C speed); nesting deeper than ``MAX_DEPTH`` is refused."""
+    if type(root) not in _CONTAINER_TYPES:
+        return True
+    frontier, seen, depth = [root], {id(root)}, 0
+    while frontier:
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise InputError(f"containers nested more than {MAX_DEPTH} deep", path)
+        frontier = [o for o in gc.get_referents(*frontier) if type(o) in _CONTAINER_TYPES]
+        ids = set(map(id, frontier))
+        if len(ids) != len(frontier) or not seen.isdisjoint(ids):
+            return False
+        seen |= ids
+    return True
+
+
+def _text(value: bytes) -> str:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+def _as_text(root: Any, path: PathLike, limit: int) -> Any:
+    """A copy of ``root`` with every bytes object (a Python 2 ``str``) decoded as text (UTF-8, else latin-1);
+    containers shared in ``root`` stay shared. The slow path, for pickles with shared containers or non-UTF-8
+    strings. Refuses cycles, nesting deeper than ``MAX_DEPTH`` and an expanded size (every
+    reference counted, as a JSON dump would write it) above ``limit``. Iterative: no recursion limit."""
+    done: Dict[int, Tuple[Any, int]] = {}  # id -> (copy, expanded size)
+    active = set()
+    stack: List[Tuple[Any, int, Optional[str], bool]] = [(root, 0, None, False)]
+    while stack:
+        obj, depth, where, children_done = stack.pop()  # where: "#i", the item of the top list it is in
+        key = id(obj)
+        if not children_done:
+            if key in done:
+                continue
+            if key in active:
+                raise InputError(f"a {type(obj).__name__} holds itself (a reference cycle)", path, where)
+            if depth > MAX_DEPTH:
+                raise InputError(f"containers nested more than {MAX_DEPTH} deep", path, where)
+            active.add(key)
+            stack.append((obj, depth, where, True))
+            items = obj.items() if type(obj) is dict else ((x, None) for x in obj)
+            for i, (k, v) in enumerate(items):
+                for child in (k, v):
+                    if type(child) in _CONTAINER_TYPES and id(child) not in done:
+                        stack.append((child, depth + 1, where or f"#{i}", False))
+            continue
+        active.discard(key)
+        size = 1
+
+        def convert(value: Any) -> Any:
+            nonlocal size
+            if type(value) in _CONTAINER_TYPES:
+                copy, n = done[id(value)]
+                size += n
+                return copy
+            size += 1
+            return _text(value) if type(value) is bytes else value
+
+        if type(obj) is dict:
+            copy = {convert(k): convert(v) for k, v in obj.items()}
+        else:
+            copy = type(obj)(convert(x) for x in obj)
+        if size > limit:
+            raise InputError(f"shared references would expand to more than {limit} objects: refused", path)
+        done[key] = (copy, size)
+    if type(root) not in _CONTAINER_TYPES:
+        return _text(root) if type(root) is bytes else root
+    return done[id(root)][0]
 
 
 def robust_name(dataset: str) -> str:

@@ -13,7 +13,8 @@ import numpy as np
 
 from .. import __version__, masks
 from .. import predictions as predictions_io
-from ..errors import InputError
+from ..datasets.checks import line_problem
+from ..errors import InputError, InternalError
 from ..files import PathLike, write_text
 from ..gcpause import paused_gc
 from ..datasets.model import Dataset
@@ -52,13 +53,7 @@ def evaluate(dataset: Dataset, predictions: Union[PathLike, predictions_io.Predi
     rule = parse_rule(no_target_rule or profile.no_target_rule)
     resolution = _resolution(profile, resolution)
     by = parse_by(by)
-    if ci is not None and not 0.0 < ci < 1.0:
-        raise InputError(f"the confidence must be between 0 and 1, not {ci}", field="--ci")
-    if resolution is not None and resolution < 1:
-        raise InputError(f"the resolution must be a positive number of pixels, not {resolution}",
-                         field="--resolution")
-    if resamples < 1:
-        raise InputError(f"the number of resamples must be positive, not {resamples}", field="--bootstrap")
+    check_options(ci=ci, resolution=resolution, resamples=resamples, seed=seed, model=model)
     predictions_io.check_missing_option(missing)
     split_list = resolve_splits(list(splits) if splits else None, dataset.splits, profile.splits)
     selection = predictions_io.Selection(dataset, split_list)  # unknown split names fail here, before reading
@@ -70,6 +65,7 @@ def evaluate(dataset: Dataset, predictions: Union[PathLike, predictions_io.Predi
                                       pred_file.path, missing=missing)
         table = sentence_table(selection, valid, row_gt_areas(selection, valid, gt_rles, gt_areas, resolution),
                                labels=BREAKDOWNS if per_sample is not None else by)
+        check_table(table)  # the measured statistics, before any rule or profile uses them
         null = valid.columns["null"] | ~valid.covered
         if profile.positives_only:  # LAVT's code knows no negatives (see the profile's notes)
             keep = np.flatnonzero(table.exists)
@@ -93,7 +89,7 @@ def evaluate(dataset: Dataset, predictions: Union[PathLike, predictions_io.Predi
                      "no_target_rule_source": rule_source or ("--no-target-rule" if no_target_rule else
                                                               "the profile's default"),
                      "splits_selected": list(split_list or dataset.splits)},
-        "counts": counts(table, valid.missing_filled),
+        "counts": {**counts(table, valid.missing_filled), **left_out(dataset, selection, gt_areas)},
         "metrics": metrics(table, profile),
         "decision_rules": {m: "score ranking (no threshold)" if m in ("AUROC", "AP") else str(rule)
                            for m in profile.metrics},
@@ -121,6 +117,28 @@ def _resolution(profile: Protocol, resolution: Optional[int]) -> Optional[int]:
     return profile.side
 
 
+MAX_RESOLUTION = 4096     # --resolution: side x side int64 prefix sums of 128 MiB
+MAX_RESAMPLES = 100_000   # --bootstrap
+MAX_SEED = 2 ** 32 - 1    # numpy's seed range
+
+
+def check_options(*, ci: Optional[float] = None, resolution: Optional[int] = None, resamples: int = 1000,
+                  seed: int = 0, model: Optional[str] = None) -> None:
+    """The options of ``evaluate``, checked before any file is read (InputError naming the option)."""
+    if ci is not None and not 0.0 < ci < 1.0:
+        raise InputError(f"the confidence must be between 0 and 1, not {ci}", field="--ci")
+    if resolution is not None and not 1 <= resolution <= MAX_RESOLUTION:
+        raise InputError(f"the resolution must be from 1 to {MAX_RESOLUTION} pixels, not {resolution}",
+                         field="--resolution")
+    if not 1 <= resamples <= MAX_RESAMPLES:
+        raise InputError(f"the number of resamples must be from 1 to {MAX_RESAMPLES}, not {resamples}",
+                         field="--bootstrap")
+    if not 0 <= seed <= MAX_SEED:
+        raise InputError(f"the seed must be from 0 to {MAX_SEED}, not {seed}", field="--seed")
+    if model is not None and line_problem(model):
+        raise InputError(line_problem(model), field="--model")
+
+
 def _checked(pred_file: predictions_io.PredictionFile, selection: predictions_io.Selection,
              gt_rles: List[masks.RLE], gt_areas: np.ndarray, resolution: Optional[int]
              ) -> predictions_io.CheckedRecords:
@@ -132,6 +150,35 @@ def _checked(pred_file: predictions_io.PredictionFile, selection: predictions_io
 
     return in_halves(job, pred_file.size, lambda a, b: predictions_io.merge_checked(a, b, selection),
                      split_at=pred_file.middle(), work=len(selection))
+
+
+def left_out(dataset: Dataset, selection: predictions_io.Selection, gt_areas: np.ndarray) -> Dict[str, int]:
+    """What the record should say was degenerate: positive sentences whose ground truth is empty (scored, with
+    IoU 0 unless the prediction is empty too) and polygon parts of fewer than 3 points the dataset's checks
+    skipped (``datasets.checks``)."""
+    empty_positive = selection.exists & (gt_areas[selection.ref_of_row] == 0)
+    return {"positives_with_empty_ground_truth": int(empty_positive.sum()),
+            "degenerate_polygon_parts": int(dataset.left_out.get("degenerate_polygon_parts", 0))}
+
+
+def left_out_line(counts: Dict[str, Any]) -> Optional[str]:
+    """The one line that says what was degenerate, or None when nothing was."""
+    parts = [f"{counts[key]} {key.replace('_', ' ')}" for key in ("positives_with_empty_ground_truth",
+                                                                   "degenerate_polygon_parts") if counts.get(key)]
+    return "rris-bench: note: " + "; ".join(parts) if parts else None
+
+
+def check_table(table: SentenceTable) -> None:
+    """The backstop before any number is printed: for every sentence 0 <= I <= min(A, G) and U = A + G - I
+    (vectorised). A violation is a bug upstream (or ground truth that escaped the checks): InternalError
+    naming the first such sentence, never a score."""
+    bad = (table.I < 0) | (table.I > np.minimum(table.A, table.G)) | (table.U != table.A + table.G - table.I)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InternalError(f"impossible statistics for sent_id {int(table.sent_id[i])} (ref_id "
+                            f"{int(table.ref_ids[table.ref[i]])}): I={int(table.I[i])}, U={int(table.U[i])}, "
+                            f"A={int(table.A[i])}, G={int(table.G[i])} ({int(bad.sum())} sentences in all); "
+                            "nothing was scored")
 
 
 def write_per_sample(table: SentenceTable, path: PathLike) -> None:

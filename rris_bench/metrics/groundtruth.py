@@ -5,8 +5,9 @@ A ref's ground truth is the union of its targets' masks, crowd annotations left 
 (pycocotools ``merge``, no dense decoding), and a ref without target gets an empty mask.
 
 Rasterising every referred annotation's polygons takes time on a full dataset, so the RLEs and their areas
-are kept in ``<cache>/gt/<instances sha256>.json`` (JSON, not pickle; ``rris_bench.cache`` says where).
-A cache file that cannot be read is rebuilt.
+are kept in ``<cache>/gt/<instances sha256>.json`` (a line with the format and the sha256 of the rest, then
+JSON, not pickle; ``rris_bench.cache`` says where). A cache file that cannot be read or does not match its
+checksum is rebuilt.
 """
 from __future__ import annotations
 
@@ -18,20 +19,35 @@ import numpy as np
 
 from .. import masks
 from ..cache import cache_dir
-from ..files import write_text
 from ..datasets.model import Dataset, Ref
+from ..errors import InputError
+from ..files import sha256_bytes, write_text
 
 
 def _cache_file(dataset: Dataset, variant: str = "") -> Path:
     return cache_dir() / "gt" / f"{dataset.instances_sha256}{'-' + variant if variant else ''}.json"
 
 
+_FORMAT = "rris-gt-cache/2"
+
+
 def _load(path: Path) -> Dict[int, Tuple[masks.RLE, int]]:
+    """The entries of a cache file, or {} when it is absent, unreadable, or its content does not match the
+    sha256 on its first line (a flipped bit or an edited entry means "rebuild", never "trust")."""
     try:
-        data = json.loads(path.read_text())
+        head, _, body = path.read_bytes().partition(b"\n")
+        if head.decode("ascii") != f"{_FORMAT} {sha256_bytes(body)}":
+            return {}
+        data = json.loads(body)
         return {int(k): ({"size": v["size"], "counts": v["counts"]}, int(v["area"])) for k, v in data.items()}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}
+
+
+def _dump(known: Dict[int, Tuple[masks.RLE, int]]) -> str:
+    body = json.dumps({str(a): {"size": r["size"], "counts": r["counts"], "area": n}
+                       for a, (r, n) in sorted(known.items())}, separators=(",", ":"))
+    return f"{_FORMAT} {sha256_bytes(body.encode())}\n{body}"
 
 
 def ground_truth(dataset: Dataset, ann_ids: Iterable[int], use_cache: bool = True,
@@ -51,11 +67,9 @@ def ground_truth(dataset: Dataset, ann_ids: Iterable[int], use_cache: bool = Tru
         for a, rle, area in zip(todo, rles, masks.areas(rles)):
             known[a] = (rle, int(area))
         if use_cache:
-            payload = {str(a): {"size": r["size"], "counts": r["counts"], "area": n}
-                       for a, (r, n) in sorted(known.items())}
             try:
-                write_text(path, json.dumps(payload, separators=(",", ":")))
-            except OSError:
+                write_text(path, _dump(known))
+            except (OSError, InputError):
                 pass  # an unwritable cache only costs time
     return {a: known[a] for a in wanted}
 

@@ -7,6 +7,9 @@ predictions come from users, so every string is checked here first, many at once
 The format (pycocotools ``rleToString``): each run is a signed number written in 5-bit groups, least
 significant first, as ``chr(48 + group)`` with 0x20 = "more groups follow" and 0x10 on the last group =
 negative; from the fourth number on, a run is stored as the difference to the run two places before.
+Only canonical strings pass (each number in as few groups as ``rleToString`` writes, at most 6): a padded
+number or a seventh group is read differently by pycocotools' C reader (its shifts are 32-bit), which then
+loops forever on runs that no longer add up.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from typing import List, Sequence
 
 import numpy as np
 
-_MAX_GROUPS = 7         # 35 bits: more than any run pycocotools' 32-bit counts can hold
+_MAX_GROUPS = 6         # 30 bits: pycocotools shifts each group in a 32-bit int, so a 7th group overflows
 _CHUNK_BYTES = 1 << 18  # strings are decoded in chunks of about this many bytes (keeps arrays in cache)
 
 
@@ -125,10 +128,16 @@ def _decode_chunk(counts: Sequence[str], pixels: np.ndarray, out: DecodedCounts,
         g = g.copy()
         g[last_byte[open_tail]] &= np.uint8(31)  # close the number so none straddles two strings
     values, cont, groups, multi = _numbers(g)
-    if len(groups) and groups.max() > _MAX_GROUPS:
+    if len(groups):
         number_through = np.cumsum(lengths - np.diff(np.searchsorted(cont, last_byte, side="right"), prepend=0))
         for i in np.unique(np.searchsorted(number_through - 1, multi[groups > _MAX_GROUPS])):
             _refuse(out, offset + int(i), "counts has a number too large for a run length")
+        last_cont = cont[np.cumsum(groups - 1) - 1]  # the last continuation byte of each multi-group number
+        top, sign = g[last_cont + 1], g[last_cont] & np.uint8(16)
+        padded = ((top == 0) & (sign == 0)) | ((top == 31) & (sign != 0))
+        for i in np.unique(np.searchsorted(number_through - 1, multi[padded])):
+            _refuse(out, offset + int(i), "counts writes a number with more groups than it needs (not canonical: "
+                                          "pycocotools may read another value)")
     m = lengths - np.diff(np.searchsorted(cont, last_byte, side="right"), prepend=0)  # numbers per string
     f = np.cumsum(m) - m
     # Prefix sums of each global-parity class: a string's even runs (from position 2) and odd runs are
