@@ -72,7 +72,7 @@ def main() -> None:
         parsed_refs = refer.safe_load_pickle(ds.refs_path)
         load_dataset(root, "rsynth", use_cache=True)  # writes the cache
         [entry] = (cache_dir() / "datasets").glob(f"{ds.refs_sha256}-{ds.instances_sha256}.pickle")
-        model = entry.read_bytes()
+        model = entry.read_bytes().partition(b"\n")[2]  # after the checksum line
         rows = {
             "read and hash both files": best(lambda: [sha256_bytes(p.read_bytes()) for p in
                                                       (ds.refs_path, ds.instances_path)], args.repeats),

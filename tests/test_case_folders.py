@@ -120,8 +120,8 @@ def test_fc06_ground_truth_rle_of_another_size_or_short_runs_is_refused(variant,
 
 
 @pytest.mark.parametrize("variant,needles", [
-    ("a", ("refs(unc).p", "ref_id 1", "image_id", "not in instances.json")),
-    ("b", ("refs(unc).p", "ref_id 1: ann_id: annotation 12 is on image 2, the ref on image 1")),
+    ("a", ("refs(unc).p", "ref_id 1", "image_id 7 is not in instances.json")),
+    ("b", ("refs(unc).p", "ref_id 1: ann_id: ann_id 12 is on image 2, not on the ref's image 1")),
     ("c", ("instances.json", "image 1", "height: missing"))])
 def test_fc15_image_cross_references_that_disagree_are_refused(variant, needles, tmp_path, env):
     root = _folder(FIELD, "FC-15") / variant

@@ -3,6 +3,7 @@ exact on-disk format) read with counts counted by hand, unions of targets, no-ta
 negatives, strict checks (exit 2 naming file, record and field) and conversion between formats."""
 from __future__ import annotations
 
+import hashlib
 import json
 import pickle
 import re
@@ -301,13 +302,23 @@ def test_the_dataset_cache_keeps_the_model_and_admits_nothing_else(tmp_path, mon
         assert [s.gt_sent for s in cached.sentences.values()] == [s.gt_sent for s in plain.sentences.values()]
     ds = load_dataset(BENCHMARKS, "rrefcoco")
     entry = tmp_path / "cache" / "datasets" / f"{ds.refs_sha256}-{ds.instances_sha256}.pickle"
-    refs, instances, meta = pickle.loads(entry.read_bytes())
+    refs, instances, meta = _cache_entry(entry.read_bytes())
     assert meta["format"] == "refer" and type(refs[0]).__name__ == "Ref"
-    entry.write_bytes(pickle.dumps(([dict(r) for r in refs], instances, meta)))  # no model fields: read again
+    entry.write_bytes(_with_checksum(([dict(r) for r in refs], instances, meta)))  # no model fields: read again
     assert _model(load_dataset(BENCHMARKS, "rrefcoco", use_cache=True)) == _model(ds)
-    entry.write_bytes(pickle.dumps((refs, instances, {**meta, "schema": "rris-dataset-cache/0"})))
+    entry.write_bytes(_with_checksum((refs, instances, {**meta, "schema": "rris-dataset-cache/0"})))
     assert _model(load_dataset(BENCHMARKS, "rrefcoco", use_cache=True)) == _model(ds)
-    assert pickle.loads(entry.read_bytes())[2]["schema"] == meta["schema"]  # rewritten by this version
+    assert _cache_entry(entry.read_bytes())[2]["schema"] == meta["schema"]  # rewritten by this version
+
+
+def _cache_entry(data: bytes):
+    """A dataset cache entry: the sha256 of the pickle on the first line, then the pickle."""
+    return pickle.loads(data.partition(b"\n")[2])
+
+
+def _with_checksum(obj) -> bytes:
+    payload = pickle.dumps(obj)
+    return hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
 
 
 @pytest.mark.parametrize("name, split", [("grefcoco", "val,testA,testB"), ("ref-zom", "test"), ("omniref", "val"),

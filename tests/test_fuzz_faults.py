@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import pickle
 import signal
 import subprocess
 import sys
@@ -16,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from capped import MEMORY_CAP, assert_clean_refusal, rris_bench
+from capped import MEMORY_CAP, rris_bench
 from harness_world import hand_world
 from metrics_cases import hand_case, write_predictions
 from rris_bench import files
 from rris_bench.cli import main
+from rris_bench.datasets import _cached
 from rris_bench.metrics.groundtruth import _load as load_gt_cache
-from rris_bench.refer import _cached as load_dataset_cache
 
 TESTS = Path(__file__).resolve().parent
 SLOW = TESTS / "data" / "slow_adapter.py"
@@ -153,6 +152,10 @@ def scored(tmp_path):
     assert _evaluate(tmp_path, path, tmp_path / "ref.json", cache, "--no-cache").code == 0
     assert _evaluate(tmp_path, path, tmp_path / "first.json", cache).code == 0  # writes both cache kinds
     return tmp_path, path, cache, json.loads((tmp_path / "ref.json").read_text())["metrics"]
+
+
+def load_dataset_cache(path):
+    return _cached(path, "refer", True)
 
 
 @pytest.mark.parametrize("kind,reader", [("datasets", load_dataset_cache), ("gt", load_gt_cache)])

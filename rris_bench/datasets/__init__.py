@@ -62,7 +62,7 @@ def load_dataset(root: PathLike, dataset: str, split_by: Optional[str] = None, *
     root = Path(root)
     if fmt not in FORMAT_CHOICES:
         raise InputError(f"unknown format {fmt!r} ({', '.join(FORMAT_CHOICES)})", field="format")
-    for value, what in ((dataset, "dataset"), (split_by, "split_by")):
+    for value, what in ((dataset, "dataset"), (split_by or None, "split_by")):  # names, never paths
         problem = checks.name_problem(value) if value is not None else None
         if problem:
             raise InputError(problem, field=what)

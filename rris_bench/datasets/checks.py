@@ -400,13 +400,13 @@ def check_refs(refs: Sequence[Any], path: Any, instances: Mapping[str, Any], ins
         ref_ids.add(rid)
         image_ok = is_int(image_id) and image_id in images
         if not image_ok:
-            problems.add(record, "image_id", f"{quote(image_id)} is not in {name}")
+            problems.add(record, "image_id", f"image_id {quote(image_id)} is not in {name}")
         for ann_id in ref.targets:
             if ann_id not in anns:
-                problems.add(record, "ann_id", f"{ann_id} is not in {name}")
+                problems.add(record, "ann_id", f"ann_id {ann_id} is not in {name}")
             elif image_ok and anns[ann_id]["image_id"] != image_id:
-                problems.add(record, "ann_id", f"annotation {ann_id} is on image {anns[ann_id]['image_id']}, "
-                                               f"the ref on image {quote(image_id)}")
+                problems.add(record, "ann_id", f"ann_id {ann_id} is on image {anns[ann_id]['image_id']}, not on the "
+                                               f"ref's image {image_id}")
         category = ref.get("category_id")
         if category is not None and not (is_int(category) or (isinstance(category, list) and
                                                                all(is_int(c) for c in category))):
