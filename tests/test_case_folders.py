@@ -128,3 +128,63 @@ def test_fc15_image_cross_references_that_disagree_are_refused(variant, needles,
     outcome = rris_bench(["evaluate", root / "p.json", "--data-root", root, "--dataset", "xref",
                           "--out", tmp_path / "r.json"], env=env)
     assert_clean_refusal(outcome, *needles)
+
+
+# --- predictions cases (P*): the small toy world they were made on, rebuilt as make_small_world.sh does ----
+
+P_CASES = {  # file -> (extra options, what the one-line refusal names)
+    "P01-hang-rle-7group-small/b0003.jsonl": (["--dataset", "rtoy", "--split", "val"],
+                                              "record #6 (sent_id 73): segmentation.counts: malformed RLE"),
+    "P06-traceback-int-over-4300-digits/0162.json": (["--dataset", "rtoy", "--split", "val"], "not valid JSON"),
+    "P06-traceback-int-over-4300-digits/0163.jsonl": (["--dataset", "rtoy", "--split", "val"], "not valid JSON"),
+    "P06-traceback-int-over-4300-digits/0164.json": (["--dataset", "rtoy", "--split", "val"], "not valid JSON"),
+    "P06-traceback-int-over-4300-digits/0165.json": (["--dataset", "rtoy", "--split", "val"], "not valid JSON"),
+    "P07-traceback-info-field-types/0533.jsonl": ([], "info.dataset: expected a string, found 5"),
+    "P07-traceback-info-field-types/0534.jsonl": ([], "info.dataset: expected a string"),
+    "P07-traceback-info-field-types/0539.jsonl": ([], "info.split: expected a string, found 5"),
+    "P07-traceback-info-field-types/0540.jsonl": ([], "info.split: expected a string"),
+    "P07-traceback-info-field-types/0728.json": ([], "info.split: expected a string"),
+    "P07-traceback-info-field-types/0790.json": (["--dataset", "rtoy", "--split", "val"], "info.model"),
+    "P09-record-breaks-own-schema/0546.jsonl": ([], "info.model: expected a string, found 5"),
+    "P09-record-breaks-own-schema/0547.jsonl": ([], "info.model: expected a string, found ['a']"),
+    "P10-model-newline-breaks-markdown/0549.jsonl": ([], "info.model: 'a\\nb' is not one line of printable text"),
+}
+
+
+@pytest.fixture(scope="module")
+def small_world(tmp_path_factory):
+    from rris_bench import toy
+    from rris_bench.build import build_robust_dataset
+
+    root = tmp_path_factory.mktemp("small")
+    toy.generate(root, n_images={"train": 12, "val": 6, "testA": 4, "testB": 4})
+    build_robust_dataset(root, "toy", negatives_per_ref=3, progress=False)
+    return root
+
+
+@pytest.mark.parametrize("case", sorted(P_CASES))
+def test_reliability_predictions_case_is_refused_by_name(case, small_world, tmp_path, env):
+    path = _folder(RELIABILITY, case.split("/")[0]) / case.split("/")[1]
+    extra, needle = P_CASES[case]
+    outcome = rris_bench(["evaluate", path, "--data-root", small_world, *extra, "--out", tmp_path / "o.json"],
+                         env=env, timeout=30)
+    assert_clean_refusal(outcome, path.name, needle)
+    assert len(outcome.err.strip().splitlines()) <= 2 and not (tmp_path / "o.json").exists()
+
+
+@pytest.mark.parametrize("args,needle", [(["--ci", "0.95", "--seed", "-1"], "--seed: the seed must be from 0"),
+                                         (["--resolution", "100000"], "--resolution"),
+                                         (["--out", "/proc/version"], "/proc/version: --out: cannot write here")])
+def test_p08_options_are_refused_at_the_door(args, needle, small_world, tmp_path, env):
+    path = _folder(RELIABILITY, "P08-traceback-options") / "good_colour.jsonl"
+    outcome = rris_bench(["evaluate", path, "--data-root", small_world, "--dataset", "rtoy", "--split", "val",
+                          "--out", tmp_path / "o.json", *args], env=env, timeout=30)
+    assert_clean_refusal(outcome, needle)
+
+
+def test_p05_visualize_of_a_seven_group_rle_is_refused(small_world, tmp_path, env):
+    path = _folder(RELIABILITY, "P05-visualize-traceback-7group") / "b0003.jsonl"
+    outcome = rris_bench(["visualize", path, "--data-root", small_world, "--sent-id", "73",
+                          "--out", tmp_path / "grid.png"], env=env, timeout=30)
+    assert_clean_refusal(outcome, "record #6 (sent_id 73): segmentation.counts: malformed RLE")
+    assert not (tmp_path / "grid.png").exists()

@@ -34,8 +34,8 @@ def parse_refs(path: Path, data: bytes) -> Any:
         return refer.safe_load_pickle(path, data)
     try:
         return json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"not valid JSON ({exc})", path) from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # also integers of more than 4,300 digits
+        raise InputError(f"not valid JSON ({str(exc)[:120]})", path) from None
 
 
 instances_of = refer.instances_of
