@@ -6,6 +6,7 @@ from pycocotools import mask as mask_utils
 
 from rris_bench import masks
 from rris_bench.errors import InputError
+from rris_bench.files import sha256_bytes
 from rris_bench.refer import load_dataset, safe_load_pickle, write_dataset
 
 
@@ -68,9 +69,12 @@ def test_dataset_cache_gives_the_same_dataset_and_never_runs_code(fixtures_dir, 
     for ds in (first, second):
         assert ds.refs_list == plain.refs_list and ds.instances == plain.instances and ds.sha256 == plain.sha256
         assert ds.sentences == plain.sentences and ds.image_categories == plain.image_categories
-    entry.write_bytes(pickle.dumps(([Evil()], {})))   # tampered: refused, parsed again, nothing printed
+    evil = pickle.dumps(([Evil()], {}))
+    entry.write_bytes(evil)                            # tampered: refused, parsed again, nothing printed
+    assert load_dataset(fixtures_dir, "refcocog_umd_mini", use_cache=True).refs_list == plain.refs_list
+    entry.write_bytes(sha256_bytes(evil).encode() + b"\n" + evil)  # even with a valid checksum: never run
     assert load_dataset(fixtures_dir, "refcocog_umd_mini", use_cache=True).refs_list == plain.refs_list
     assert "pwned" not in capsys.readouterr().out
     entry.write_bytes(b"\x80\x05truncated")            # unreadable: parsed again and rewritten
     assert load_dataset(fixtures_dir, "refcocog_umd_mini", use_cache=True).instances == plain.instances
-    assert pickle.loads(entry.read_bytes().split(b"\n", 2)[2])[0] == plain.refs_list  # header, checksum, pickle
+    assert pickle.loads(entry.read_bytes().partition(b"\n")[2])[0] == plain.refs_list  # checksum line, pickle
