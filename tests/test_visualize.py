@@ -73,3 +73,17 @@ def test_command_writes_the_grid_and_refuses_unknown_sentences(world, tmp_path, 
     assert out.is_file() and "2 sentences" in capsys.readouterr().out
     assert cli(str(preds), "--data-root", str(root), "--sent-id", "99", "--out", str(out)) == 2
     assert "sent_id 99 is not a sentence of split val" in capsys.readouterr().err
+
+
+def test_a_partial_file_draws_only_its_predicted_sentences(world, tmp_path, capsys):
+    root, dataset, _ = world
+    preds = tmp_path / "limited.jsonl"
+    harness.run("gt-box", dataset, "val", preds, progress=False, limit=3)  # predicts sent_ids 1, 2, 3 only
+    assert viz.write_grid(dataset, preds, tmp_path / "g.png", splits=["val"], random=8) == [1, 2, 3]
+    assert viz.write_grid(dataset, preds, tmp_path / "g.png", splits=["val"], random=8, kind="negative") == [3]
+    with pytest.raises(InputError, match="sent_id 4 has no prediction in this file \\(it predicts 3 of the 6"):
+        viz.write_grid(dataset, preds, tmp_path / "g.png", splits=["val"], sent_ids=[1, 4])
+    with pytest.raises(InputError, match="sent_id 4 has no prediction"):
+        viz.rows(dataset, read_predictions(preds), ["val"], [4])
+    assert cli(str(preds), "--data-root", str(root), "--sent-id", "5", "--out", str(tmp_path / "g.png")) == 2
+    assert "limited.jsonl" in capsys.readouterr().err

