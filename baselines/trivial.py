@@ -1,7 +1,8 @@
 """The trivial baselines that bound the metrics: always empty, the ground-truth oracle, the ground-truth box,
 and the category oracle.
 
-They read ``Sample.target`` (``uses_ground_truth``), never the image: their numbers check the metrics
+They read ``Sample.target`` (``uses_ground_truth``), never the image (``reads_images = False``: they run
+without the image files): their numbers check the metrics
 engine and frame every real model (oracle: the ceiling of every metric; empty: the floor of the
 segmentation metrics and the ceiling of the rejection ones; gt-box: perfect localisation, coarse masks;
 category-oracle: how much of a dataset's rejection task knowing the image's categories alone solves).
@@ -22,6 +23,7 @@ class EmptyAdapter(Adapter):
     name = "empty"
     description = "always predicts no target (score 0)"
     batch_size = 256
+    reads_images = False
 
     def predict(self, batch: List[Sample]) -> List[Prediction]:
         return [Prediction(None, score=0.0) for _ in batch]
@@ -33,6 +35,7 @@ class OracleAdapter(Adapter):
     name = "oracle"
     description = "ground-truth mask for positives, no target for negatives (upper bound)"
     batch_size = 256
+    reads_images = False
     uses_ground_truth = True
 
     def predict(self, batch: List[Sample]) -> List[Prediction]:
@@ -46,6 +49,7 @@ class GtBoxAdapter(Adapter):
     name = "gt-box"
     description = "filled ground-truth box for every sentence (score 1)"
     batch_size = 256
+    reads_images = False
     uses_ground_truth = True
 
     def predict(self, batch: List[Sample]) -> List[Prediction]:

@@ -68,7 +68,9 @@ class Adapter:
 
     ``batch_size``: the preferred batch size. ``group_by_image``: the harness orders samples so that one
     image's sentences arrive together (an image is then encoded once). ``uses_ground_truth``: the harness
-    fills ``Sample.target``; only bound-setting baselines should say so.
+    fills ``Sample.target``; only bound-setting baselines should say so. ``reads_images`` False: the
+    harness never opens the image files (``Sample.image`` is then a black read-only array of the image's
+    size), so a baseline that answers from the annotations alone runs without the images.
     """
 
     name: ClassVar[str] = ""
@@ -76,6 +78,7 @@ class Adapter:
     batch_size: ClassVar[int] = 8
     group_by_image: ClassVar[bool] = False
     uses_ground_truth: ClassVar[bool] = False
+    reads_images: ClassVar[bool] = True
 
     def setup(self, device: str = "cpu") -> None:
         """Load weights and move to ``device``. Subclasses add keyword parameters for their options: they

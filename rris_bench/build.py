@@ -256,6 +256,28 @@ def _dump_json_list(items: Sequence[Any], fh: BinaryIO) -> None:
     fh.write(b"]\n")
 
 
+_OUTCOMES = ("toolkit", "counts", "fallbacks", "shortfall", "sent_ids", "files")  # what a build found, not asked
+
+
+def _check_replace(target: Path, manifest: Mapping[str, Any], overwrite: bool) -> None:
+    """Refuse to replace an earlier build of ``target`` made from other inputs or options (source files, seed,
+    strategies, splits, parser...) unless ``overwrite``: a rebuild with the same recipe is allowed."""
+    old_path = target / MANIFEST
+    if overwrite or not old_path.is_file():
+        return
+    try:
+        old = json.loads(old_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        old = {}
+    new = json.loads(json.dumps(manifest))
+    differ = sorted(k for k in set(old) | set(new) if k not in _OUTCOMES and old.get(k) != new.get(k))
+    if differ:
+        shown = ", ".join(f"{k} {old.get(k)!r} -> {new.get(k)!r}" if k in ("seed", "negatives_per_ref", "parser")
+                          else k for k in differ)
+        raise InputError(f"holds an earlier build with other inputs or options ({shown}): pass --overwrite to "
+                         "replace it, or --out-name NAME to write beside it", target)
+
+
 @contextlib.contextmanager
 def _atomic_dir(target: Path):
     """Yield an empty temporary folder beside ``target``; on success it replaces ``target`` whole
@@ -290,7 +312,8 @@ def build_robust_dataset(root: PathLike, dataset: str, *, split_by: Optional[str
                          strategies: Optional[Mapping[str, float]] = None, seed: int = 0,
                          splits: Optional[Sequence[str]] = None, mix: str = DEFAULT_MIX,
                          allow_unverified: bool = False, fmt: str = "refer", parser: str = "auto",
-                         n_process: int = 1, progress: bool = True, source_format: str = "auto") -> Dict[str, Any]:
+                         n_process: int = 1, progress: bool = True, source_format: str = "auto",
+                         overwrite: bool = True) -> Dict[str, Any]:
     """Build ``<root>/<out_name or r+dataset>`` from ``<root>/<dataset>`` and return its manifest.
 
     ``mix`` is 'easy' | 'paper' | 'hard' (``MIXES``); ``strategies`` (name -> weight) replaces its weights;
@@ -298,7 +321,8 @@ def build_robust_dataset(root: PathLike, dataset: str, *, split_by: Optional[str
     ``allow_unverified`` lets in negatives no annotation proves (counted in the manifest);
     ``fmt="grefcoco"`` also writes ``grefs(<split_by>).json``; ``parser`` is 'auto' | 'spacy' | 'lexicon';
     ``source_format``: the source's on-disk format (``rris_bench.datasets.FORMAT_CHOICES``), read into the
-    model.
+    model. ``overwrite=False`` (the command's default) refuses to replace an earlier build in the output
+    folder made from other inputs or options (InputError).
     """
     if negatives_per_ref < 0:
         raise InputError("must be >= 0", field="negatives_per_ref")
@@ -320,12 +344,13 @@ def build_robust_dataset(root: PathLike, dataset: str, *, split_by: Optional[str
     chosen = ds.refs_in(splits)
     with paused_gc():
         return _build(ds, chosen, root, dataset, out_name, negatives_per_ref, weights, seed,
-                      mix if strategies is None else "custom", allow_unverified, fmt, parser, n_process, progress)
+                      mix if strategies is None else "custom", allow_unverified, fmt, parser, n_process, progress,
+                      overwrite)
 
 
 def _build(ds: Dataset, chosen, root: Path, dataset: str, out_name: str, negatives_per_ref: int,
            weights: Dict[str, float], seed: int, mix: str, allow_unverified: bool, fmt: str, parser: str,
-           n_process: int, progress: bool) -> Dict[str, Any]:
+           n_process: int, progress: bool, overwrite: bool) -> Dict[str, Any]:
     builder = _Builder(ds, parser, n_process, allow_unverified)
     parses = builder.parse_all(chosen)
     pools = builder.pools(chosen, parses)
@@ -396,6 +421,7 @@ def _build(ds: Dataset, chosen, root: Path, dataset: str, out_name: str, negativ
         "sent_ids": {"first_new": max(ds.sentences, default=0) + 1, "last_new": next_id - 1},
         "left_out": ds.left_out,
     }
+    _check_replace(root / out_name, manifest, overwrite)
     with _atomic_dir(root / out_name) as tmp:
         for name, write in writers.items():
             with open(tmp / name, "wb") as fh:

@@ -221,6 +221,8 @@ class _Job:
 
     def _load(self, image_id: int) -> np.ndarray:
         image = self.dataset.images[image_id]
+        if not getattr(self.adapter, "reads_images", True):  # one black pixel broadcast: no file, no memory
+            return np.broadcast_to(np.zeros(3, dtype=np.uint8), (image["height"], image["width"], 3))
         return load_rgb(self.dataset.image_path(image_id), image["height"], image["width"])
 
     def _sample(self, it: Item, pixels: np.ndarray) -> Sample:
@@ -393,7 +395,10 @@ class _Job:
 def format_summary(summary: Dict[str, Any]) -> str:
     """A few aligned lines for the terminal."""
     model, data, overhead = summary["model_seconds"], summary["data_seconds"], summary["overhead_seconds"]
-    share = f" ({100.0 * overhead / model:.1f}% of the model's time)" if model > 0 else ""
+    # a share of the model's time says something only when the model takes time; per sample it always does
+    per_sample = f"{1000.0 * overhead / summary['predicted']:.2f} ms per sample" if summary["predicted"] else ""
+    share = f"{100.0 * overhead / model:.1f}% of the model's time" if model >= 1.0 else ""
+    share = f" ({', '.join(p for p in (per_sample, share) if p)})" if per_sample or share else ""
     rows: Iterable[Tuple[str, str]] = (
         ("adapter", summary["adapter"]),
         ("samples", f"{summary['samples']} ({summary['predicted']} predicted, {summary['resumed']} resumed, "

@@ -98,10 +98,23 @@ def resolution_of(record: Mapping) -> Optional[int]:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def missing_filled(record: Mapping) -> int:
+    """How many sentences had no prediction and were scored as empty answers (``evaluate --missing empty``)."""
+    value = (record.get("counts") or {}).get("missing_filled")
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+MISSING_NOTE = ("[N missing, scored as empty]: evaluated with `--missing empty`; N sentences had no prediction "
+                "and count as empty answers (right on every negative, wrong on every positive), so the row is not "
+                "comparable with complete ones.")
+
+
 def model_label(record: Mapping) -> str:
-    """The row name: the model, marked when scored at a rescaled resolution (another protocol)."""
-    res = resolution_of(record)
-    return str(record["model"]) + (f" @{res}x{res}" if res else "")
+    """The row name: the model, marked when scored at a rescaled resolution (another protocol) and when
+    missing predictions were scored as empty (an incomplete file)."""
+    res, missing = resolution_of(record), missing_filled(record)
+    return (str(record["model"]) + (f" @{res}x{res}" if res else "")
+            + (f" [{missing} missing, scored as empty]" if missing else ""))
 
 
 def record_filename(record: Mapping) -> str:
@@ -193,18 +206,29 @@ def load_records(board: Union[str, Path]) -> List[Record]:
     return records
 
 
-def check_versions(records: Iterable[Mapping]) -> None:
-    """Refuse measured records of one dataset+split scored against different dataset versions."""
+def version_conflict(records: Iterable[Mapping]) -> Optional[Tuple[Mapping, Mapping]]:
+    """The first (record, earlier record) pair of one dataset+split scored against different dataset
+    versions, or None."""
     versions: Dict[Group, Mapping] = {}
     for record in records:
         if record["kind"] != "measured":
             continue
         first = versions.setdefault(group_of(record), record)
         if first["dataset_sha256"] != record["dataset_sha256"]:
-            raise InputError(
-                f"dataset_sha256 {str(record['dataset_sha256'])[:12]} differs from "
-                f"{str(first['dataset_sha256'])[:12]} of {record_label(first)}: the board may hold one version "
-                f"of {group_title(group_of(record))}", None, record_label(record), "dataset_sha256")
+            return record, first
+    return None
+
+
+def _version_message(record: Mapping, first: Mapping) -> str:
+    return (f"dataset_sha256 {str(record['dataset_sha256'])[:12]} differs from {str(first['dataset_sha256'])[:12]} "
+            f"of {record_label(first)}: a board holds one version of {group_title(group_of(record))}")
+
+
+def check_versions(records: Iterable[Mapping]) -> None:
+    """Refuse measured records of one dataset+split scored against different dataset versions."""
+    conflict = version_conflict(records)
+    if conflict is not None:
+        raise InputError(_version_message(*conflict), None, record_label(conflict[0]), "dataset_sha256")
 
 
 def dump_record(record: Mapping) -> str:
@@ -219,11 +243,10 @@ def add_record(record: Union[Mapping, str, Path], board: Union[str, Path]) -> Pa
     board = Path(board)
     existing = load_records(board) if board.is_dir() else []
     name = record_filename(record)
-    try:
-        check_versions([r for r in existing if record_filename(r) != name] + [record])
-    except InputError as exc:
-        raise InputError(f"{exc}; evaluate against the board's version or use another board",
-                         source, record_label(record), "dataset_sha256") from None
+    conflict = version_conflict([r for r in existing if record_filename(r) != name] + [record])
+    if conflict is not None:
+        raise InputError(f"{_version_message(*conflict)}; evaluate against the board's version or use another "
+                         "board", source, record_label(record), "dataset_sha256")
     path = board / name
     write_text(path, dump_record(record))
     return path
@@ -239,6 +262,7 @@ class Row:
     best: List[bool]
     note: str                      # measured: the predictions file name; reported: the source
     digest: str = ""               # measured: the predictions file's sha256
+    missing: int = 0               # sentences without a prediction, scored as empty
 
 
 @dataclass
@@ -260,6 +284,11 @@ class Table:
     @property
     def title(self) -> str:
         return group_title(self.group)
+
+    @property
+    def incomplete(self) -> bool:
+        """Whether a row was scored with missing predictions counted as empty (its name says how many)."""
+        return any(row.missing for row in self.rows)
 
 
 def resolve_metrics(records: Sequence[Mapping], metrics: Optional[Sequence[str]] = None) -> List[str]:
@@ -307,7 +336,7 @@ def build_tables(records: Sequence[Mapping], metrics: Optional[Sequence[str]] = 
             rule = (record.get("protocol") or {}).get("decision_rule") if kind == "reported" else None
             note = f"{note}; no target: {rule}" if rule else note
             table.rows.append(Row(model_label(record), cells, values, [False] * len(columns), str(note),
-                                  str(record.get("predictions_sha256", ""))))
+                                  str(record.get("predictions_sha256", "")), missing_filled(record)))
         table.rows.sort(key=_rank)
         for j in range(len(columns)):
             present = [r.values[j] for r in table.rows if r.values[j] is not None]
@@ -375,6 +404,8 @@ def render_markdown(tables: Sequence[Table], plots: Optional[Mapping[Group, Sequ
             if table.dataset_sha256:
                 lines += [table.version_line("`{}`"), ""]
             lines += _markdown_table(table) + [""]
+            if table.incomplete:
+                lines += [MISSING_NOTE, ""]
             for title, href in (plots or {}).get(table.group, []) if kind == "measured" else []:
                 lines += [f"![{title}]({href})", ""]
     lines += ["## Formula ids", ""] + [f"- `{c}`: {FORMULAS.get(c, 'defined by the record that reports it')}"
@@ -470,6 +501,8 @@ def render_html(tables: Sequence[Table], images: Mapping[Group, Sequence[Tuple[s
             if table.dataset_sha256:
                 parts.append(f"<p>{table.version_line('<code>{}</code>')}</p>")
             parts.append(_html_table(table))
+            if table.incomplete:
+                parts.append(f"<p>{esc(MISSING_NOTE).replace('`--missing empty`', '<code>--missing empty</code>')}</p>")
             for title, png in images.get(table.group, []) if kind == "measured" else []:
                 data = base64.b64encode(png).decode("ascii")
                 parts.append(f'<figure><img alt="{esc(title)}" src="data:image/png;base64,{data}">'

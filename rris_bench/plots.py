@@ -56,9 +56,11 @@ def tradeoff_figure(records: Sequence[Mapping], title: str) -> Optional[Figure]:
     fig = _figure(5.6, 5.0)
     ax = fig.add_subplot()
     ax.plot([0, 100], [0, 100], ls="--", lw=0.8, color="0.6", label="rIoU = mIoU (no loss from negatives)")
-    for model, miou, riou in sorted(points):
+    for (model, miou, riou), (x, y) in zip(sorted(points), _label_positions(sorted(points))):
         ax.scatter([miou], [riou], s=46, color=colors[model], label=model, zorder=3)
-        ax.annotate(model, (miou, riou), xytext=(5, 4), textcoords="offset points", fontsize=8)
+        moved = abs(y - riou - 1.5) > 1e-9
+        ax.annotate(model, (miou, riou), xytext=(x, y), textcoords="data", fontsize=8, va="center",
+                    arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.5"} if moved else None)
     ax.set(xlim=(-3, 103), ylim=(-3, 103), aspect="equal",
            xlabel="mIoU (%): mean IoU over positive sentences",
            ylabel="rIoU (%): robust IoU, negatives included",
@@ -66,6 +68,20 @@ def tradeoff_figure(records: Sequence[Mapping], title: str) -> Optional[Figure]:
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=7)
     return fig
+
+
+def _label_positions(points: Sequence[Tuple[str, float, float]], line: float = 3.6) -> List[Tuple[float, float]]:
+    """Where to write each point's name (data units on 0-100 axes): just right of and above the point, moved
+    up a line at a time while it would overlap a name already placed (close models, e.g. two near 0)."""
+    placed: List[Tuple[float, float, float]] = []  # x, y, width of each name already placed
+    out = []
+    for model, x, y in points:
+        lx, ly, width = x + 1.5, y + 1.5, 1.6 * len(model)
+        while any(abs(ly - py) < line and lx < px + pw and px < lx + width for px, py, pw in placed):
+            ly += line
+        placed.append((lx, ly, width))
+        out.append((lx, ly))
+    return out
 
 
 def strategy_mrr_figure(records: Sequence[Mapping], title: str) -> Optional[Figure]:
@@ -79,6 +95,7 @@ def strategy_mrr_figure(records: Sequence[Mapping], title: str) -> Optional[Figu
     if not table:
         return None
     models = sorted(table)
+    left_out = sorted({model_label(r) for r in records} - set(table))
     strategies = sorted({s for row in table.values() for s in row})
     colors = _colors(records)
     fig = _figure(max(6.4, 1.1 * len(strategies) + 2), 4.4)
@@ -87,7 +104,11 @@ def strategy_mrr_figure(records: Sequence[Mapping], title: str) -> Optional[Figu
     for i, model in enumerate(models):
         xs = [k + (i - (len(models) - 1) / 2) * width for k, s in enumerate(strategies) if s in table[model]]
         ys = [table[model][s] for s in strategies if s in table[model]]
-        ax.bar(xs, ys, width=width, color=colors[model], label=model)
+        bars = ax.bar(xs, ys, width=width, color=colors[model], label=model)
+        ax.bar_label(bars, fmt="%.0f", fontsize=6, padding=1)  # a value of 0 still shows as "0"
+    if left_out:  # records evaluated without --by strategy have no per-strategy mRR: say so, do not hide it
+        fig.text(0.01, 0.005, f"not shown (evaluated without --by strategy): {', '.join(left_out)}", fontsize=7,
+                 ha="left", va="bottom", color="0.35")
     ax.set_xticks(range(len(strategies)), [s.replace("_", " ") for s in strategies], rotation=20, ha="right")
     ax.set(ylim=(0, 105), xlabel="negative-sentence strategy",
            ylabel="mRR (%): negatives answered with an empty mask",

@@ -125,6 +125,7 @@ def read_predictions(path: PathLike) -> PredictionFile:
         whole_line = False
     more = _TEXT.search(data, line_end) is not None
     if whole_line and more:
+        _info_line_alone(top, path)
         if isinstance(top, dict) and set(top) == {"info"}:
             return PredictionFile(path, _info(top["info"], path), digest, data=data, body_start=line_end)
         return PredictionFile(path, None, digest, data=data, body_start=first.start())
@@ -145,6 +146,15 @@ def read_predictions(path: PathLike) -> PredictionFile:
         raise InputError('expected {"info": ..., "predictions": [...]}, a list of records, or JSON Lines',
                          path)
     return PredictionFile(path, _info(top.get("info"), path), digest, top["predictions"])
+
+
+def _info_line_alone(first: Any, path: Path) -> None:
+    """A JSON Lines header must be ``{"info": {...}}`` alone: a first line holding ``info`` beside other keys
+    (and no ``sent_id``) is refused, naming the keys, rather than read as a record without info."""
+    if isinstance(first, dict) and "info" in first and "sent_id" not in first and set(first) != {"info"}:
+        extra = ", ".join(sorted(map(str, set(first) - {"info"})))
+        raise InputError(f'line 1 holds {extra} beside "info": the first line must be {{"info": {{...}}}} alone '
+                         "(put other keys inside info)", path, field="info")
 
 
 def _utf8(path: Path, data: bytes, offset: int) -> str:
@@ -389,6 +399,11 @@ def finish(checked: CheckedRecords, selection: Selection, path: Path, *, missing
         problems += [(0, int(checked.index[i]), 2, selection.sent_ids[checked.rows[i]], "score",
                       "missing, while other records have one (give all or none)")
                      for i in np.flatnonzero(np.isnan(checked.scores))]
+    if n and not len(checked.rows) and checked.ignored:
+        raise InputError(f"none of its records is a sentence of the selected split(s) "
+                         f"({', '.join(sorted({r['split'] for r in selection.refs}))}): all {checked.ignored} belong to "
+                         "other splits; "
+                         "pass the split the file was made for (--split)", path)
     covered = np.zeros(n, dtype=bool)
     covered[checked.rows] = True
     missing_rows = np.flatnonzero(~covered)
@@ -468,6 +483,11 @@ def _segmentation_problem(seg: Any, image: Dict[str, Any], k: int, sid: int, pro
 
     if seg is _ABSENT:
         add("segmentation", "missing (use null for no target)")
+        return
+    if isinstance(seg, list):
+        add("segmentation", "a list (polygons or a dense mask) is not accepted: give compressed RLE, e.g. "
+            "rle = pycocotools.mask.encode(np.asfortranarray(mask.astype(np.uint8))); "
+            "rle['counts'] = rle['counts'].decode('ascii')")
         return
     if not isinstance(seg, dict):
         add("segmentation", f"expected a COCO RLE object or null, found {type(seg).__name__}")

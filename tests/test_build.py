@@ -255,3 +255,22 @@ def test_a_failed_build_leaves_the_previous_output_whole(root, monkeypatch):
     monkeypatch.undo()
     assert {p.name: p.read_bytes() for p in (root / "rrefcocog").iterdir()} == before
     assert not [p for p in root.iterdir() if p.name.startswith(".")]
+
+
+def test_the_command_refuses_to_replace_a_build_made_with_other_options(root, capsys):
+    def cli(*args):
+        with pytest.raises(SystemExit) as exit_:
+            main(["build-dataset", "--data-root", str(root), "--dataset", "refcocog", "--parser", "lexicon", *args])
+        return exit_.value.code
+
+    assert cli() == 0
+    before = (root / "rrefcocog" / "manifest.json").read_bytes()
+    assert cli() == 0  # the same recipe again: allowed, same bytes
+    assert (root / "rrefcocog" / "manifest.json").read_bytes() == before
+    capsys.readouterr()
+    assert cli("--seed", "3") == 2
+    err = capsys.readouterr().err
+    assert "holds an earlier build with other inputs or options (seed 0 -> 3)" in err and "--overwrite" in err
+    assert (root / "rrefcocog" / "manifest.json").read_bytes() == before
+    assert cli("--seed", "3", "--overwrite") == 0
+    assert json.loads((root / "rrefcocog" / "manifest.json").read_text())["seed"] == 3

@@ -135,3 +135,11 @@ def test_ground_truth_cache_is_written_once_and_reused(case, capsys, tmp_path, m
     from rris_bench.refer import ReferDataset
     monkeypatch.setattr(ReferDataset, "ann_rle", lambda self, a: pytest.fail("rasterised despite the cache"))
     assert run_cli([str(path), "--data-root", str(root)], capsys)[0] == 0
+
+
+def test_breakdown_groups_come_in_natural_order():
+    from rris_bench.metrics.breakdowns import natural_key
+
+    groups = ["11+ words", "1-3 words", "7-10 words", "4-6 words", "0 words"]
+    assert sorted(groups, key=natural_key) == ["0 words", "1-3 words", "4-6 words", "7-10 words", "11+ words"]
+    assert sorted(["val", "testB", "testA"], key=natural_key) == ["testA", "testB", "val"]

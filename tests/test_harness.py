@@ -263,3 +263,28 @@ def test_a_failed_setup_leaves_no_partial_file_and_keeps_an_existing_one(hand, t
     with pytest.raises(InputError, match="no weights"):
         harness.run(Broken(), hand, "val", out, progress=False, overwrite=True)
     assert (tmp_path / "p.jsonl.partial").read_bytes() == kept  # discarded only once a run really starts
+
+
+def test_trivial_baselines_run_without_the_image_files(tmp_path):
+    from harness_world import IMAGE_DIR
+
+    dataset = hand_world(tmp_path)
+    reference = {}
+    for name in ("empty", "oracle", "gt-box"):
+        harness.run(name, dataset, "val", tmp_path / f"{name}.jsonl", progress=False)
+        reference[name] = (tmp_path / f"{name}.jsonl").read_bytes()
+    for image in (tmp_path / IMAGE_DIR).iterdir():
+        image.unlink()
+    for name in ("empty", "oracle", "gt-box"):
+        harness.run(name, dataset, "val", tmp_path / f"again-{name}.jsonl", progress=False)
+        assert (tmp_path / f"again-{name}.jsonl").read_bytes() == reference[name]
+    with pytest.raises(InputError):  # a model that reads images still needs them
+        harness.run(f"{EXAMPLE}:ColourAdapter", dataset, "val", tmp_path / "colour.jsonl", progress=False)
+
+
+def test_summary_gives_a_share_of_the_model_time_only_when_the_model_takes_time(hand, tmp_path):
+    summary = harness.run("oracle", hand, "val", tmp_path / "p.jsonl", progress=False)
+    quick = harness.format_summary({**summary, "model_seconds": 0.001, "overhead_seconds": 0.5})
+    assert "%" not in quick and "83.33 ms per sample" in quick  # 0.5 s over 6 samples
+    slow = harness.format_summary({**summary, "model_seconds": 10.0, "overhead_seconds": 0.5})
+    assert "5.0% of the model's time" in slow

@@ -146,3 +146,17 @@ def test_train_command_checkpoint_runs_through_the_adapter(cases, tmp_path, mode
     predictions = adapter.predict([s for s, _, _ in _samples(ds, triples[:2], negatives=False)])
     assert len(predictions) == 2
     assert all((p.score is None) == (model == "lavt") for p in predictions)
+
+
+def test_a_checkpoint_given_to_another_model_names_its_model(tmp_path):
+    """`run lavt` with a RefSegformer checkpoint (and the reverse) says whose checkpoint it is."""
+    from rris_bench.baselines.lavt.checkpoint import load_for_inference
+    from rris_bench.baselines.refsegformer.checkpoint import load_model
+    from rris_bench.errors import InputError
+
+    for name, load in (("refsegformer", lambda p: load_for_inference(p, plus=False)), ("lavt-plus", load_model)):
+        path = tmp_path / f"{name}.pth"
+        torch.save({"model": {}, "config": {}, "model_name": name}, path)
+        with pytest.raises(InputError, match=f"this is a {name} checkpoint \\(its model_name\\): run it with the "
+                                             f"{name} adapter"):
+            load(path)

@@ -290,3 +290,38 @@ def test_the_filed_reported_records_name_their_protocol():
                            for r in records)
     grefcoco = {(r["model"], r["split"]) for r in records if r["dataset"] == "grefcoco"}
     assert {("DeRIS-B", "val"), ("DeRIS-L", "testB"), ("GSVA-7B", "testA")} <= grefcoco
+
+
+def test_a_record_scored_with_missing_empty_is_marked_in_every_table(tmp_path, capsys):
+    records = make_records()
+    partial = measured("colour", rIoU=99.0, mRR=100.0, mIoU=1.0)  # ranks first: its missing negatives count
+    partial["options"]["missing"] = "empty"
+    partial["counts"]["missing_filled"] = 40
+    records.append(partial)
+    mark = "colour [40 missing, scored as empty]"
+    text = markdown_tables(records)
+    assert f"| {mark} |" in text and "evaluated with `--missing empty`" in text
+    assert text.count("missing, scored as empty") == 2  # the row and the note; complete rows are unmarked
+    written = write_board(records, tmp_path / "board")
+    assert f"| {mark} |" in Path(written["readme"]).read_text(encoding="utf-8")
+    page = Path(written["html"]).read_text(encoding="utf-8")
+    assert f"<td>{mark}</td>" in page and "<code>--missing empty</code>" in page
+    for record in records:
+        if record["kind"] == "measured":
+            add_record(record, tmp_path / "cli")
+    code, out, _ = run_cli(["leaderboard", tmp_path / "cli"], capsys)
+    assert code == 0 and f"| {mark} |" in out
+
+
+def test_add_says_once_why_it_refuses_and_whether_it_replaced(tmp_path, capsys):
+    board = tmp_path / "board"
+    add_record(make_records()[0], board)
+    result = tmp_path / "result.json"
+    result.write_text(json.dumps(measured("tiny", dataset_sha="e" * 64, rIoU=40.0)), encoding="utf-8")
+    code, _, err = run_cli(["leaderboard", "add", result, "--board", board], capsys)
+    assert code == 2 and err.count("tiny/rtoy/val") == 1 and err.count("differs") == 1
+    result.write_text(json.dumps(measured("tiny", rIoU=40.0)), encoding="utf-8")
+    code, out, _ = run_cli(["leaderboard", "add", result, "--board", board], capsys)
+    assert code == 0 and out.startswith("filed ")
+    code, out, _ = run_cli(["leaderboard", "add", result, "--board", board], capsys)
+    assert code == 0 and out.startswith("replaced ") and "measured--tiny--rtoy--unc--val.json" in out

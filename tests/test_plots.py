@@ -63,3 +63,20 @@ def test_records_without_the_data_make_no_plot():
     for r in bare:
         r["metrics"] = {"rIoU": r["metrics"]["rIoU"]}
     assert plots.make_figures(bare, "val") == []
+
+
+def test_strategy_plot_names_models_without_a_breakdown_and_labels_zero_bars():
+    no_breakdown = [r for r in make_records() if r["model"] == "tiny" and r["split"] == "testA"][0]
+    zero = dict(VAL[1], model="zero", breakdowns={"strategy": {"object_swap": {"metrics": {"mRR": 0.0}}}})
+    fig = plots.strategy_mrr_figure(VAL + [dict(no_breakdown, split="val", model="plain"), zero], "val")
+    notes = [t.get_text() for t in fig.texts]
+    assert notes == ["not shown (evaluated without --by strategy): plain"]
+    labels = [t.get_text() for t in fig.axes[0].texts]  # the value of every bar, a 0 included
+    assert "0" in labels and labels.count("100") == 6 and len(labels) == 10
+
+
+def test_tradeoff_names_of_close_points_do_not_overlap():
+    points = [("empty", 0.0, 0.0), ("lavt-plus (tiny)", 1.65, 1.15), ("gt-box", 60.1, 10.3)]
+    spots = plots._label_positions(points)
+    assert spots[0] == (1.5, 1.5) and spots[1][1] >= spots[0][1] + 3.6  # moved up a line
+    assert spots[2] == (61.6, 11.8)                                       # far away: where it belongs

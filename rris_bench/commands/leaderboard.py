@@ -79,8 +79,9 @@ def add(results: Tuple[Path, ...], board: Path) -> None:
       rris-bench leaderboard add result.json
       rris-bench leaderboard add results/*.json --board my_board
     """
-    from ..leaderboard import add_record
+    from ..leaderboard import add_record, load_record, record_filename
 
     for result in results:
-        click.echo(f"filed {add_record(result, board)}")
+        replaces = (board / record_filename(load_record(result))).is_file()
+        click.echo(f"{'replaced' if replaces else 'filed'} {add_record(result, board)}")
     click.echo(f"render with: rris-bench leaderboard {board}")

@@ -1,6 +1,7 @@
 """Metrics per group of sentences: per split, negative strategy, verified status, category, length."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, Iterable, List, Optional
 
 import numpy as np
@@ -25,14 +26,19 @@ def parse_by(values: Iterable[str]) -> List[str]:
     return out
 
 
+def natural_key(group: Any) -> List[Any]:
+    """Sort key that orders numbers by value: "1-3 words" < "4-6 words" < "11+ words"."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(group))]
+
+
 def breakdowns(table: SentenceTable, by: Iterable[str], protocol: Optional[Protocol] = None
                ) -> Dict[str, Dict[str, Dict[str, Any]]]:
-    """{breakdown: {group: {"counts": ..., "metrics": ...}}}, groups in sorted order; ``protocol``'s metric set."""
+    """{breakdown: {group: {"counts": ..., "metrics": ...}}}, groups in natural order (numbers by value); ``protocol``'s metric set."""
     out: Dict[str, Dict[str, Dict[str, Any]]] = {}
     for name in by:
         labels = table.labels[name]
         out[name] = {}
-        for group in sorted(set(labels.tolist())):
+        for group in sorted(set(labels.tolist()), key=natural_key):
             part = table.subset(np.flatnonzero(labels == group))
             out[name][group] = {"counts": counts(part), "metrics": metrics(part, protocol)}
     return out
