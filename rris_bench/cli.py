@@ -62,7 +62,7 @@ def cli() -> None:
     Examples:
       rris-bench demo --out demo_out
       rris-bench build-dataset --data-root data --dataset refcoco
-      rris-bench evaluate preds.json --data-root data --dataset rrefcoco --split val
+      rris-bench evaluate demo_out/predictions/gt-box.jsonl --data-root demo_out/data
     """
 
 

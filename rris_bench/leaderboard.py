@@ -98,23 +98,26 @@ def resolution_of(record: Mapping) -> Optional[int]:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def missing_filled(record: Mapping) -> int:
-    """How many sentences had no prediction and were scored as empty answers (``evaluate --missing empty``)."""
-    value = (record.get("counts") or {}).get("missing_filled")
+def missing_count(record: Mapping, kind: str = "filled") -> int:
+    """How many sentences had no prediction: ``filled`` ones were scored as empty answers (``evaluate --missing
+    empty``), ``skipped`` ones were left out (``--missing skip``)."""
+    value = (record.get("counts") or {}).get(f"missing_{kind}")
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 MISSING_NOTE = ("[N missing, scored as empty]: evaluated with `--missing empty`; N sentences had no prediction "
-                "and count as empty answers (right on every negative, wrong on every positive), so the row is not "
+                "and count as empty answers (right on every negative, wrong on every positive). [N missing, not "
+                "scored]: evaluated with `--missing skip`; scored on the predicted sentences only. Neither row is "
                 "comparable with complete ones.")
 
 
 def model_label(record: Mapping) -> str:
     """The row name: the model, marked when scored at a rescaled resolution (another protocol) and when
     missing predictions were scored as empty (an incomplete file)."""
-    res, missing = resolution_of(record), missing_filled(record)
+    res, filled, skipped = resolution_of(record), missing_count(record), missing_count(record, "skipped")
     return (str(record["model"]) + (f" @{res}x{res}" if res else "")
-            + (f" [{missing} missing, scored as empty]" if missing else ""))
+            + (f" [{filled} missing, scored as empty]" if filled else "")
+            + (f" [{skipped} missing, not scored]" if skipped else ""))
 
 
 def record_filename(record: Mapping) -> str:
@@ -262,7 +265,7 @@ class Row:
     best: List[bool]
     note: str                      # measured: the predictions file name; reported: the source
     digest: str = ""               # measured: the predictions file's sha256
-    missing: int = 0               # sentences without a prediction, scored as empty
+    missing: int = 0               # sentences without a prediction (scored as empty, or left out)
 
 
 @dataclass
@@ -287,7 +290,7 @@ class Table:
 
     @property
     def incomplete(self) -> bool:
-        """Whether a row was scored with missing predictions counted as empty (its name says how many)."""
+        """Whether a row was scored with missing predictions (empty or left out; its name says how many)."""
         return any(row.missing for row in self.rows)
 
 
@@ -336,7 +339,8 @@ def build_tables(records: Sequence[Mapping], metrics: Optional[Sequence[str]] = 
             rule = (record.get("protocol") or {}).get("decision_rule") if kind == "reported" else None
             note = f"{note}; no target: {rule}" if rule else note
             table.rows.append(Row(model_label(record), cells, values, [False] * len(columns), str(note),
-                                  str(record.get("predictions_sha256", "")), missing_filled(record)))
+                                  str(record.get("predictions_sha256", "")),
+                                  missing_count(record) + missing_count(record, "skipped")))
         table.rows.sort(key=_rank)
         for j in range(len(columns)):
             present = [r.values[j] for r in table.rows if r.values[j] is not None]

@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -71,6 +71,7 @@ class PredictionFile:
     parsed: Optional[List[Any]] = None  # every record, once parsed
     data: bytes = b""                   # JSON Lines: the file's bytes
     body_start: int = 0                 # JSON Lines: where the records start (after the header line)
+    _lines: Optional[List[int]] = field(default=None, repr=False)  # JSON Lines: line number of each record
 
     @property
     def records(self) -> List[Any]:
@@ -87,6 +88,17 @@ class PredictionFile:
             return len(self.parsed) // 2
         cut = self.data.find(b"\n", (self.body_start + len(self.data)) // 2)
         return len(self.data) if cut < 0 else cut + 1
+
+    def line_of(self, index: int) -> Optional[int]:
+        """The line of the file record ``index`` is on (JSON Lines; None for a JSON file). For messages only:
+        the line numbers are worked out when first asked for."""
+        if not self.data:
+            return None
+        if self._lines is None:
+            first = 1 + self.data.count(b"\n", 0, self.body_start)
+            self._lines = [first + n for n, line in enumerate(self.data[self.body_start:].split(b"\n"))
+                           if line.strip()]
+        return self._lines[index] if 0 <= index < len(self._lines) else None
 
     def chunk(self, start: int, stop: int) -> List[Any]:
         """The records between two positions (0, ``middle()`` or ``size``)."""
@@ -302,7 +314,7 @@ class ValidPredictions:
         return int((~self.covered).sum())
 
 
-MISSING_CHOICES = ("error", "empty")
+MISSING_CHOICES = ("error", "empty", "skip")  # skip: score only the predicted sentences
 _ABSENT = object()
 _BAD_SCORE = -1.0  # stands for a score that is present but invalid (already reported)
 
@@ -389,9 +401,10 @@ def merge_checked(first: CheckedRecords, second: CheckedRecords, selection: Sele
 
 
 def finish(checked: CheckedRecords, selection: Selection, path: Path, *, missing: str = "error",
-           limit: int = 20) -> ValidPredictions:
+           limit: int = 20, line_of: Optional[Callable[[int], Optional[int]]] = None) -> ValidPredictions:
     """The whole-file checks (every selected sentence predicted, scores given for all records or none);
-    raise one InputError listing every problem (the first ``limit``), else the predictions by row."""
+    raise one InputError listing every problem (the first ``limit``; ``line_of`` gives a record's line in a
+    JSON Lines file), else the predictions by row."""
     check_missing_option(missing)
     n = len(selection)
     problems = list(checked.problems)
@@ -409,9 +422,10 @@ def finish(checked: CheckedRecords, selection: Selection, path: Path, *, missing
     missing_rows = np.flatnonzero(~covered)
     if len(missing_rows) and missing == "error":
         problems += [(1, int(i), 0, selection.sent_ids[i], "prediction",
-                      "missing (pass --missing empty to count missing predictions as empty)") for i in missing_rows]
+                      "missing (pass --missing empty to count missing predictions as empty, or --missing skip to "
+                      "score only the predicted sentences, e.g. of a run --limit)") for i in missing_rows]
     if problems:
-        _raise(sorted(problems, key=lambda p: p[:3]), selection, path, limit)
+        _raise(sorted(problems, key=lambda p: p[:3]), selection, path, limit, line_of)
     areas = np.zeros(n, dtype=np.int64)
     areas[checked.rows] = checked.areas
     scores = None
@@ -441,18 +455,23 @@ def validate(preds: PredictionFile, dataset: Dataset, splits: Optional[Sequence[
     """Check every record against the dataset and the selected splits; raise one InputError listing all
     problems (the first ``limit``) before anything is scored."""
     selection = Selection(dataset, splits)
-    return finish(check_records(preds.records, selection), selection, preds.path, missing=missing, limit=limit)
+    return finish(check_records(preds.records, selection), selection, preds.path, missing=missing, limit=limit,
+                  line_of=preds.line_of)
 
 
-def _raise(problems: List[Problem], selection: Selection, path: Path, limit: int) -> None:
-    """One InputError listing the first ``limit`` problems and counting the rest."""
+def _raise(problems: List[Problem], selection: Selection, path: Path, limit: int,
+           line_of: Optional[Callable[[int], Optional[int]]] = None) -> None:
+    """One InputError listing the first ``limit`` problems (a record's line first, where known) and counting
+    the rest."""
     lines = []
     for phase, position, _, sid, field_name, message in problems[:limit]:
         if phase == 1:
             ref = selection.refs[selection.ref_of_row[position]]
             where = f"sent_id {sid} (ref {ref['ref_id']}, split {ref['split']})"
         else:
-            where = f"record #{position}" + ("" if sid is None else f" (sent_id {sid})")
+            line = line_of(position) if line_of is not None else None
+            where = ("" if line is None else f"line {line}, ") + f"record #{position}" + \
+                ("" if sid is None else f" (sent_id {sid})")
         lines.append(f"{where}: {field_name}: {message}")
     more = len(problems) - len(lines)
     tail = f"\n  ... and {more} more" if more else ""

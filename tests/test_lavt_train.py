@@ -160,3 +160,22 @@ def test_a_checkpoint_given_to_another_model_names_its_model(tmp_path):
         with pytest.raises(InputError, match=f"this is a {name} checkpoint \\(its model_name\\): run it with the "
                                              f"{name} adapter"):
             load(path)
+
+
+@pytest.mark.slow
+def test_lavt_plus_of_the_demo_starts_from_the_lavt_checkpoint_just_written(tmp_path):
+    """The demo trains LAVT once: LAVT+ given LAVT's checkpoint equals LAVT+ that trains its own LAVT first."""
+    from rris_bench.baselines.lavt.train import train_demo
+    from rris_bench.build import build_robust_dataset
+
+    toy.generate(tmp_path, n_images={"train": 4, "val": 1, "testA": 1, "testB": 1})
+    build_robust_dataset(tmp_path, "toy", parser="lexicon", progress=False)
+    lavt = train_demo(tmp_path, "rtoy", tmp_path / "lavt", epochs=1, progress=False)
+    given = train_demo(tmp_path, "rtoy", tmp_path / "plus", plus=True, epochs=1, progress=False, lavt_checkpoint=lavt)
+    assert not (tmp_path / "plus" / "lavt").exists()  # no second LAVT run
+    alone = train_demo(tmp_path, "rtoy", tmp_path / "alone", plus=True, epochs=1, progress=False)
+    a, b = (torch.load(p, weights_only=True)["model"] for p in (given, alone))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    from rris_bench.errors import InputError
+    with pytest.raises(InputError, match="not the demo's LAVT run"):
+        train_demo(tmp_path, "rtoy", tmp_path / "bad", plus=True, epochs=2, progress=False, lavt_checkpoint=lavt)

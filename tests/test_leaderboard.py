@@ -298,6 +298,11 @@ def test_a_record_scored_with_missing_empty_is_marked_in_every_table(tmp_path, c
     partial["options"]["missing"] = "empty"
     partial["counts"]["missing_filled"] = 40
     records.append(partial)
+    skipped = measured("limited", rIoU=20.0, mRR=50.0, mIoU=30.0)
+    skipped["options"]["missing"] = "skip"
+    skipped["counts"]["missing_skipped"] = 30
+    records.append(skipped)
+    assert "| limited [30 missing, not scored] |" in markdown_tables(records)
     mark = "colour [40 missing, scored as empty]"
     text = markdown_tables(records)
     assert f"| {mark} |" in text and "evaluated with `--missing empty`" in text

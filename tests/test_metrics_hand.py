@@ -47,7 +47,7 @@ def test_every_metric_id_equals_the_hand_value(tmp_path):
     for metric, value in HAND.items():
         assert record["metrics"][metric] == pytest.approx(value, abs=1e-9), metric
     assert record["counts"] == {"refs": 3, "refs_with_negatives": 2, "sentences": 10, "positives": 5,
-                                "negatives": 5, "missing_filled": 0, "positives_with_empty_ground_truth": 0,
+                                "negatives": 5, "missing_filled": 0, "missing_skipped": 0, "positives_with_empty_ground_truth": 0,
                                 "degenerate_polygon_parts": 0}
 
 

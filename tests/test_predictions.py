@@ -88,12 +88,13 @@ def test_every_problem_is_reported_with_record_and_field(tmp_path):
                      "sent_id 13 (ref 1, split val): prediction: missing"]:
         assert expected in msg, expected
     assert msg.startswith(f"{path}: 8 problems")
+    assert "line 2, record #0 (sent_id 999)" in msg and "line 7, record #5 (sent_id 21)" in msg  # JSON Lines
 
 
 def test_cli_exits_2_with_the_list_and_no_traceback(tmp_path, capsys):
     ds, path = _broken(tmp_path)
     code, out, err = run_cli(["evaluate", str(path), "--data-root", str(tmp_path)], capsys)
-    assert code == 2 and "Traceback" not in err and "record #5 (sent_id 21)" in err and out == ""
+    assert code == 2 and "Traceback" not in err and "line 7, record #5 (sent_id 21)" in err and out == ""
     assert not (tmp_path / "p.result.json").exists()
 
 
@@ -119,6 +120,25 @@ def test_missing_empty_fills_and_counts(tmp_path, capsys):
     record = json.loads((tmp_path / "p.result.json").read_text())
     assert record["counts"]["missing_filled"] == 2
     assert record["metrics"]["N-acc"] == 80.0   # sentence 33 (a false positive before) is now empty
+
+
+def test_missing_skip_scores_only_the_predicted_sentences(tmp_path, capsys):
+    ds, preds = hand_case(tmp_path)
+    full = evaluate(ds, write_predictions(tmp_path / "full.jsonl", ds, preds), ["val"],
+                    per_sample=tmp_path / "per.jsonl")
+    rows = [json.loads(x) for x in (tmp_path / "per.jsonl").read_text().splitlines()]
+    del preds[21], preds[33]                   # a --limit or unfinished run: ref 2 (only 21) and one negative
+    path = write_predictions(tmp_path / "p.jsonl", ds, preds)
+    code, _, err = run_cli(["evaluate", str(path), "--data-root", str(tmp_path)], capsys)
+    assert code == 2 and "--missing skip to score only the predicted sentences" in err
+    code, out, err = run_cli(["evaluate", str(path), "--data-root", str(tmp_path), "--missing", "skip"], capsys)
+    assert code == 0 and "2 sentences without a prediction were left out" in err
+    record = json.loads((tmp_path / "p.result.json").read_text())
+    assert record["counts"]["missing_skipped"] == 2 and record["counts"]["missing_filled"] == 0
+    assert (record["counts"]["sentences"], record["counts"]["refs"]) == (8, 2)
+    kept = [r["iou"] for r in rows if r["exists"] and r["sent_id"] != 21]  # the others' IoUs are unchanged
+    assert record["metrics"]["mIoU"] == pytest.approx(100 * sum(kept) / len(kept))
+    assert record["metrics"]["mIoU"] != full["metrics"]["mIoU"]
 
 
 def test_scores_must_be_all_or_none(tmp_path):

@@ -84,13 +84,15 @@ def tiny_config(dataset: ReferDataset, plus: bool, text: str = "tiny") -> LAVTCo
 
 
 def train_demo(data_root, dataset: str, out_dir, *, plus: bool = False, seed: int = 0, progress: bool = True,
-               epochs: Optional[int] = None, text: str = "tiny") -> Path:
+               epochs: Optional[int] = None, text: str = "tiny", lavt_checkpoint: Optional[Path] = None) -> Path:
     """Train the ``tiny`` LAVT (``plus``: LAVT+) on a (toy) dataset on the CPU for a fixed number of epochs and
     return the checkpoint path (``<out_dir>/last.pth``), which the ``lavt`` / ``lavt-plus`` adapter loads.
 
-    LAVT+ starts from LAVT: the same LAVT run (``<out_dir>/lavt``), then ``DEMO_PLUS_EPOCHS`` epochs of
-    negative-aware training with a fresh existence head. From scratch, the tiny model on a CPU budget learns
-    "everything is absent" long before it learns masks (measured: no positive answered after 8 epochs).
+    LAVT+ starts from LAVT: ``lavt_checkpoint`` (the ``last.pth`` of this function's LAVT run with the same
+    dataset, seed and epochs, e.g. the one the demo has just written) or, without it, the same LAVT run
+    trained first into ``<out_dir>/lavt``; then ``DEMO_PLUS_EPOCHS`` epochs of negative-aware training with a
+    fresh existence head. From scratch, the tiny model on a CPU budget learns "everything is absent" long
+    before it learns masks (measured: no positive answered after 8 epochs).
     """
     data = load_dataset(data_root, dataset)
     cfg = replace(DEMO_TRAIN, seed=seed, progress=progress, epochs=epochs or DEMO_TRAIN.epochs)
@@ -98,11 +100,16 @@ def train_demo(data_root, dataset: str, out_dir, *, plus: bool = False, seed: in
     lavt = LAVTTask(tiny_config(data, False, text=text), pretrained_text=text == "minilm")
     if not plus:
         return train(lavt, data, out, cfg)
-    first = train(lavt, data, out / "lavt", cfg)
+    first = Path(lavt_checkpoint) if lavt_checkpoint is not None else train(lavt, data, out / "lavt", cfg)
     task = LAVTTask(tiny_config(data, True, text=text), pretrained_text=text == "minilm")
     torch.manual_seed(seed)
     head = {k: v for k, v in task.build_model().state_dict().items() if k.startswith("exist_head.")}
-    weights = torch.load(first, map_location="cpu", weights_only=True)["model"]
+    saved = torch.load(first, map_location="cpu", weights_only=True)
+    made = {k: saved.get("train_config", {}).get(k) for k in ("seed", "epochs")}
+    if saved.get("model_name") != "lavt" or made != {"seed": cfg.seed, "epochs": cfg.epochs}:
+        raise InputError(f"not the demo's LAVT run (model {saved.get('model_name')}, {made}; LAVT+ needs lavt "
+                         f"with seed {cfg.seed}, {cfg.epochs} epochs)", first, field="lavt_checkpoint")
+    weights = saved["model"]
     plus_cfg = replace(cfg, epochs=DEMO_PLUS_EPOCHS, positive_fraction=DEMO_PLUS_POSITIVE_FRACTION)
     return train(task, data, out, plus_cfg, init_weights={**weights, **head})
 

@@ -14,7 +14,7 @@ def command() -> None:
     \b
     Examples:
       rris-bench adapters
-      rris-bench run empty --data-root data --dataset rtoy --out empty.jsonl
+      rris-bench run empty --data-root demo_out/data --dataset rtoy --out empty.jsonl
     """
     rows = [(entry.name, entry.origin, text, entry.target) for entry, text in describe_all()]
     widths = [max(len(r[i]) for r in rows + [("name", "origin", "", "")]) for i in range(2)]

@@ -54,7 +54,7 @@ def command(data_root: Path, dataset: str, split_by: Optional[str], dataset_form
       rris-bench build-dataset --data-root data --dataset refcoco
       rris-bench build-dataset --data-root data --dataset refcocog --split-by umd --seed 1 \\
           --mix hard --report rrefcocog.md
-      rris-bench build-dataset --data-root demo_out/data --dataset toy --format grefcoco
+      rris-bench build-dataset --data-root demo_out/data --dataset toy --format grefcoco --out-name grtoy
     """
     from ..build import build_robust_dataset, parse_strategies
 

@@ -42,7 +42,8 @@ def _split_list(values: Tuple[str, ...]) -> Optional[list]:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap.")
 @click.option("--resolution", type=int, help="Score on N x N masks resized as the official R-RIS code does (480).")
 @click.option("--missing", type=click.Choice(MISSING_CHOICES), default="error", show_default=True,
-              help="What a sentence without a prediction is: an error, or an empty prediction.")
+              help="What a sentence without a prediction is: an error, an empty prediction, or skipped (score "
+                   "only the predicted sentences, e.g. of a run --limit).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
               help="What to print on stdout.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
@@ -72,8 +73,10 @@ def command(predictions: Optional[Path], data_root: Path, dataset: Optional[str]
     \b
     Examples:
       rris-bench evaluate preds.jsonl --data-root data --dataset rrefcoco --split val
-      rris-bench evaluate preds.jsonl --data-root data --by strategy,verified --ci 0.95
-      rris-bench evaluate preds.jsonl --data-root data --resolution 480 --format markdown
+      rris-bench evaluate demo_out/predictions/gt-box.jsonl --data-root demo_out/data --by strategy,verified \\
+          --ci 0.95
+      rris-bench evaluate demo_out/predictions/gt-box.jsonl --data-root demo_out/data --resolution 480 \\
+          --format markdown
       rris-bench evaluate preds.jsonl --data-root data --dataset grefcoco --protocol gres
       rris-bench evaluate preds.jsonl --data-root data --protocol rris-official --no-target-rule score:0.4
       rris-bench evaluate val.jsonl --data-root data --protocol gres --threshold-sweep --out val.result.json
@@ -125,4 +128,7 @@ def command(predictions: Optional[Path], data_root: Path, dataset: Optional[str]
     filled = record["counts"]["missing_filled"]
     if filled:
         click.echo(f"rris-bench: {filled} missing predictions were counted as empty", err=True)
+    if record["counts"]["missing_skipped"]:
+        click.echo(f"rris-bench: {record['counts']['missing_skipped']} sentences without a prediction were left out",
+                   err=True)
     click.echo(f"rris-bench: wrote {target}" + (f" and {per_sample}" if per_sample else ""), err=True)

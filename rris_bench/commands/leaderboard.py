@@ -31,7 +31,7 @@ def command() -> None:
     Examples:
       rris-bench leaderboard                          # render ./leaderboards into leaderboards/README.md
       rris-bench leaderboard demo_out/leaderboard --html --metrics rIoU,mRR,mIoU,oIoU
-      rris-bench leaderboard add result.json --board leaderboards
+      rris-bench leaderboard add demo_out/results/gt-box.json --board my_board
     """
 
 
@@ -76,8 +76,8 @@ def add(results: Tuple[Path, ...], board: Path) -> None:
 
     \b
     Examples:
-      rris-bench leaderboard add result.json
-      rris-bench leaderboard add results/*.json --board my_board
+      rris-bench leaderboard add demo_out/results/gt-box.json --board my_board
+      rris-bench leaderboard add demo_out/results/*.json --board my_board
     """
     from ..leaderboard import add_record, load_record, record_filename
 

@@ -40,9 +40,10 @@ def command(predictions: Path, data_root: Path, dataset: Optional[str], split_by
 
     \b
     Examples:
-      rris-bench visualize colour.jsonl --data-root demo_out/data --random 6 --seed 1 --out grid.png
+      rris-bench visualize demo_out/predictions/gt-box.jsonl --data-root demo_out/data --random 6 --seed 1
+      rris-bench visualize demo_out/predictions/gt-box.jsonl --data-root demo_out/data --kind negative \\
+          --random 4 --out negatives.png
       rris-bench visualize preds.jsonl --data-root data --dataset rrefcoco --split val --sent-id 12,9000001
-      rris-bench visualize preds.jsonl --data-root data --kind negative --random 4
     """
     check_writable(out, "--out")
     info = read_predictions(predictions).info or {}

@@ -43,7 +43,8 @@ def evaluate(dataset: Dataset, predictions: Union[PathLike, predictions_io.Predi
 
     ``by``: breakdown names (see ``stats.BREAKDOWNS``); ``ci``: confidence of bootstrap intervals over refs
     (``resamples`` draws, seeded); ``resolution``: score on side x side masks resized as the official R-RIS
-    code does; ``missing="empty"`` counts missing predictions as empty; ``per_sample``: also write one JSON
+    code does; ``missing="empty"`` counts missing predictions as empty, ``missing="skip"`` scores
+    only the sentences that have a prediction (``counts.missing_skipped``); ``per_sample``: also write one JSON
     line per sentence (I, U, areas, IoU). ``protocol``: a profile of ``metrics.protocols`` (resolution, ground
     truth, splits, metric set); ``no_target_rule``: empty, null or score:T (default: the profile's), and
     ``rule_source`` what chose it (for the record); ``threshold_sweep``: add the metrics against the
@@ -62,11 +63,15 @@ def evaluate(dataset: Dataset, predictions: Union[PathLike, predictions_io.Predi
             else predictions_io.read_predictions(predictions)
         gt_rles, gt_areas = reference_masks(dataset, selection.refs, profile, use_cache=use_cache)
         valid = predictions_io.finish(_checked(pred_file, selection, gt_rles, gt_areas, resolution), selection,
-                                      pred_file.path, missing=missing)
+                                      pred_file.path, missing=missing, line_of=pred_file.line_of)
         table = sentence_table(selection, valid, row_gt_areas(selection, valid, gt_rles, gt_areas, resolution),
                                labels=BREAKDOWNS if per_sample is not None else by)
         check_table(table)  # the measured statistics, before any rule or profile uses them
         null = valid.columns["null"] | ~valid.covered
+        skipped = valid.missing_filled if missing == "skip" else 0
+        if skipped:  # score only the sentences that have a prediction
+            keep = np.flatnonzero(valid.covered)
+            table, null = table.subset(keep), null[keep]
         if profile.positives_only:  # LAVT's code knows no negatives (see the profile's notes)
             keep = np.flatnonzero(table.exists)
             table, null = table.subset(keep), null[keep]
@@ -89,7 +94,8 @@ def evaluate(dataset: Dataset, predictions: Union[PathLike, predictions_io.Predi
                      "no_target_rule_source": rule_source or ("--no-target-rule" if no_target_rule else
                                                               "the profile's default"),
                      "splits_selected": list(split_list or dataset.splits)},
-        "counts": {**counts(table, valid.missing_filled), **left_out(dataset, selection, gt_areas)},
+        "counts": {**counts(table, valid.missing_filled - skipped), "missing_skipped": skipped,
+                   **left_out(dataset, selection, gt_areas)},
         "metrics": metrics(table, profile),
         "decision_rules": {m: "score ranking (no threshold)" if m in ("AUROC", "AP") else str(rule)
                            for m in profile.metrics},

@@ -30,6 +30,7 @@ def _title(record: Dict[str, Any]) -> str:
         return f"{head}: reported in {record.get('source', 'an unnamed source')}"
     c = record["counts"]
     filled = f", {c['missing_filled']} missing predictions counted as empty" if c.get("missing_filled") else ""
+    filled += f", {c['missing_skipped']} sentences without a prediction left out" if c.get("missing_skipped") else ""
     res = record.get("options", {}).get("resolution")
     at = f" at {res}x{res}" if res else " at original resolution"
     protocol = record.get("protocol", {})
