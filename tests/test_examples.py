@@ -3,7 +3,7 @@
 The examples run in a scratch copy of the checkout's user-facing folders (``examples/``, ``leaderboards/``)
 holding ``demo_out/`` from ``rris-bench demo --out demo_out --models empty,oracle,gt-box`` and a tiny checkpoint
 of each trained model where the full demo writes one. Training examples run with a step limit (``--max-steps
-2 --val-split none`` appended). An example that needs what no fresh machine has (RefCOCO, released weights, a
+2 --val-split none`` appended to ``train``, ``--max-steps 2`` to ``demo``). An example that needs what no fresh machine has (RefCOCO, released weights, a
 GPU, ../shared) is skipped by a rule below that names the reason; every rule must still match an example.
 """
 from __future__ import annotations
@@ -87,6 +87,16 @@ def readme_examples() -> List[Tuple[str, str]]:
     return out
 
 
+def with_step_limit(command: str) -> str:
+    """A training example with a step limit: train gets ``--max-steps 2 --val-split none``, the demo (which
+    trains three models) ``--max-steps 2``."""
+    if re.search(r"(rris-bench|rris_bench\.cli) train ", command):
+        return f"{command} {' '.join(STEP_LIMIT)}"
+    if re.search(r"(rris-bench|rris_bench\.cli) demo\b", command):
+        return f"{command} --max-steps 2"
+    return command
+
+
 def skip_reason(command: str) -> str:
     return next((reason for pattern, reason in SKIPS.items() if re.search(pattern, command)), "")
 
@@ -135,6 +145,6 @@ def test_example_runs_as_printed(work, source, example):
         script.write_text(example, encoding="utf-8")
         cmd = [sys.executable, str(script)]
     else:
-        cmd = ["bash", "-c", example + (" " + " ".join(STEP_LIMIT) if re.search(r"(rris-bench|rris_bench\.cli) train ", example) else "")]
+        cmd = ["bash", "-c", with_step_limit(example)]
     done = _run(cmd, work)
     assert done.returncode == 0, f"{source}: {example}\n{done.stdout[-1500:]}\n{done.stderr[-3000:]}"

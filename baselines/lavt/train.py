@@ -83,8 +83,17 @@ def tiny_config(dataset: ReferDataset, plus: bool, text: str = "tiny") -> LAVTCo
     return preset("tiny", plus=plus, text={**preset("tiny").text, "vocab": vocab})
 
 
+DEMO_RECIPE = (f"the tiny preset at 64x64 (a word-level text encoder), {DEMO_TRAIN.epochs} epochs of batch "
+               f"{DEMO_TRAIN.batch_size} on positive sentences, AdamW lr {DEMO_TRAIN.lr:g}, weight decay "
+               f"{DEMO_TRAIN.weight_decay:g}, poly {DEMO_TRAIN.power:g}, no validation")
+DEMO_PLUS_RECIPE = (f"LAVT's demo recipe: {DEMO_RECIPE}; then {DEMO_PLUS_EPOCHS} more epochs from its weights with a "
+                    f"fresh existence head, sampling a positive sentence with probability "
+                    f"{DEMO_PLUS_POSITIVE_FRACTION:g}")
+
+
 def train_demo(data_root, dataset: str, out_dir, *, plus: bool = False, seed: int = 0, progress: bool = True,
-               epochs: Optional[int] = None, text: str = "tiny", lavt_checkpoint: Optional[Path] = None) -> Path:
+               epochs: Optional[int] = None, text: str = "tiny", lavt_checkpoint: Optional[Path] = None,
+               **overrides: Any) -> Path:
     """Train the ``tiny`` LAVT (``plus``: LAVT+) on a (toy) dataset on the CPU for a fixed number of epochs and
     return the checkpoint path (``<out_dir>/last.pth``), which the ``lavt`` / ``lavt-plus`` adapter loads.
 
@@ -92,10 +101,12 @@ def train_demo(data_root, dataset: str, out_dir, *, plus: bool = False, seed: in
     dataset, seed and epochs, e.g. the one the demo has just written) or, without it, the same LAVT run
     trained first into ``<out_dir>/lavt``; then ``DEMO_PLUS_EPOCHS`` epochs of negative-aware training with a
     fresh existence head. From scratch, the tiny model on a CPU budget learns "everything is absent" long
-    before it learns masks (measured: no positive answered after 8 epochs).
+    before it learns masks (measured: no positive answered after 8 epochs). ``overrides``: TrainConfig fields
+    to change in both stages (max_steps, lr, val_split, ...). ``DEMO_RECIPE`` / ``DEMO_PLUS_RECIPE`` say it
+    all; ``rris-bench train lavt|lavt-plus --recipe demo`` runs it.
     """
     data = load_dataset(data_root, dataset)
-    cfg = replace(DEMO_TRAIN, seed=seed, progress=progress, epochs=epochs or DEMO_TRAIN.epochs)
+    cfg = replace(DEMO_TRAIN, seed=seed, progress=progress, epochs=epochs or DEMO_TRAIN.epochs, **overrides)
     out = Path(out_dir)
     lavt = LAVTTask(tiny_config(data, False, text=text), pretrained_text=text == "minilm")
     if not plus:
@@ -111,7 +122,13 @@ def train_demo(data_root, dataset: str, out_dir, *, plus: bool = False, seed: in
                          f"with seed {cfg.seed}, {cfg.epochs} epochs)", first, field="lavt_checkpoint")
     weights = saved["model"]
     plus_cfg = replace(cfg, epochs=DEMO_PLUS_EPOCHS, positive_fraction=DEMO_PLUS_POSITIVE_FRACTION)
+    plus_cfg = replace(plus_cfg, **{k: v for k, v in overrides.items() if k != "epochs"})
     return train(task, data, out, plus_cfg, init_weights={**weights, **head})
+
+
+def train_demo_plus(data_root, dataset: str, out_dir, **options: Any) -> Path:
+    """``train_demo(..., plus=True)``: LAVT+'s demo recipe (the ``lavt-plus`` entry of the recipe registry)."""
+    return train_demo(data_root, dataset, out_dir, plus=True, **options)
 
 
 def make_task(dataset: ReferDataset, preset_name: Optional[str] = None, text: Optional[str] = None,
