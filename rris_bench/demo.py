@@ -31,18 +31,20 @@ def _say(line: str) -> None:
     print(line, flush=True)
 
 
-def _train(name: str, data_root: Path, dataset: str, out_dir: Path, seed: int, progress: bool) -> Path:
-    """Train ``name``'s tiny preset on the toy world and return its checkpoint path."""
+def _train(name: str, data_root: Path, dataset: str, out_dir: Path, seed: int, progress: bool,
+           **options: Any) -> Path:
+    """Train ``name``'s tiny preset on the toy world and return its checkpoint path (``options``: more keyword
+    arguments of its train function, e.g. ``max_steps`` or LAVT+'s ``lavt_checkpoint``)."""
     import importlib
 
     target, extra = TRAINED_MODELS[name]
     module, function = target.split(":")
     return getattr(importlib.import_module(module), function)(data_root, dataset, out_dir, seed=seed,
-                                                              progress=progress, **extra)
+                                                              progress=progress, **extra, **options)
 
 
 def run_demo(out_dir: Path, *, seed: int = 0, split: str = "val", models: Sequence[str] = DEMO_MODELS,
-             n_images: Optional[Dict[str, int]] = None, progress: bool = True,
+             n_images: Optional[Dict[str, int]] = None, progress: bool = True, max_steps: Optional[int] = None,
              log: Callable[[str], None] = _say) -> Dict[str, Any]:
     """Run the whole pipeline into ``out_dir`` and return {"records": [...], "board": paths, "seconds": ...}.
 
@@ -51,6 +53,8 @@ def run_demo(out_dir: Path, *, seed: int = 0, split: str = "val", models: Sequen
     ``results/<model>.json`` (result records), ``leaderboard/`` (README.md, index.html, plots/).
     Training and running show progress bars (``progress``); torch's threads are whatever this process set:
     ``rris-bench demo`` calls ``rris_bench.threads.configure`` first (one thread unless told otherwise).
+    ``max_steps`` stops each model's training early (a quick look; the numbers are then not the documented
+    ones). LAVT+ starts from the LAVT checkpoint written just before when both run, so LAVT trains once.
     """
     unknown = [m for m in models if m not in DEMO_MODELS]
     if unknown:
@@ -70,15 +74,21 @@ def run_demo(out_dir: Path, *, seed: int = 0, split: str = "val", models: Sequen
     dataset = load_dataset(data, robust_name("toy"))
 
     records: List[Dict[str, Any]] = []
+    trained: Dict[str, Path] = {}
     for model in models:
         options: Dict[str, Any] = {}
         if model in TRAINED_MODELS:
             step(f"training {model} (tiny preset) on the toy world")
-            checkpoint = _train(model, data, dataset.name, out_dir / "checkpoints" / model, seed, progress)
-            options["checkpoint"] = str(checkpoint)
+            extra: Dict[str, Any] = {} if max_steps is None else {"max_steps": max_steps}
+            if model == "lavt-plus" and "lavt" in trained:
+                extra["lavt_checkpoint"] = trained["lavt"]
+            trained[model] = _train(model, data, dataset.name, out_dir / "checkpoints" / model, seed, progress,
+                                    **extra)
+            options["checkpoint"] = str(trained[model])
         step(f"running {model} on {dataset.name} {split}")
         predictions = out_dir / "predictions" / f"{model}.jsonl"
-        harness.run(model, dataset, split, predictions, options=options, progress=progress)
+        harness.run(model, dataset, split, predictions, options=options, progress=progress,
+                    overwrite=True)  # the demo's own folder: a partial file of an interrupted demo goes
         record = metrics.evaluate(dataset, predictions, [split], model=model, by=("strategy",))
         metrics.write_record(record, out_dir / "results" / f"{model}.json")
         records.append(record)

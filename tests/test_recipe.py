@@ -53,3 +53,16 @@ def test_recipe_refuses_options_it_sets(root, tmp_path, capsys):
     assert train("refsegformer", "--recipe", "demo", "--preset", "swin-t", "--data-root", str(root), "--dataset",
                  "rtoy", "--out", str(tmp_path / "x")) == 2
     assert "--preset does not go with --recipe demo" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_demo_trains_lavt_once_and_takes_a_step_limit(tmp_path):
+    from rris_bench.demo import run_demo
+
+    result = run_demo(tmp_path, models=["lavt", "lavt-plus"], n_images={"train": 10, "val": 2, "testA": 1,
+                                                                         "testB": 1},
+                      progress=False, max_steps=1, log=lambda _: None)
+    assert [r["model"] for r in result["records"]] == ["lavt", "lavt-plus"]
+    assert not (tmp_path / "checkpoints" / "lavt-plus" / "lavt").exists()  # LAVT+ started from LAVT's checkpoint
+    for model in ("lavt", "lavt-plus"):
+        assert torch.load(tmp_path / "checkpoints" / model / "last.pth", weights_only=True)["step"] == 1

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import click
 
@@ -20,17 +21,22 @@ from ..demo import DEMO_MODELS, run_demo
               help="torch intra-op threads (default: OMP_NUM_THREADS if set, else 1: the tiny models gain nothing "
                    "from a second thread, and one thread keeps its fair share on a busy machine). The numbers "
                    "repeat for a given seed and thread count.")
-def command(out_dir: Path, seed: int, split: str, models: str, threads: int) -> None:
+@click.option("--max-steps", type=click.IntRange(min=1), default=None,
+              help="Stop each model's training after this many steps (a quick look: the numbers are then not "
+                   "the README's).")
+def command(out_dir: Path, seed: int, split: str, models: str, threads: int, max_steps: Optional[int]) -> None:
     """Build the toy world and R-toy, run every baseline, evaluate them and write a leaderboard.
 
     \b
     Examples:
       rris-bench demo
-      rris-bench demo --out /tmp/demo --models empty,oracle,gt-box
+      rris-bench demo --out demo_quick --models empty,oracle,gt-box
+      rris-bench demo --out demo_steps --max-steps 20
       rris-bench demo --threads 2
     """
     click.echo(torch_threads.configure(threads).describe())  # before anything imports torch
-    result = run_demo(out_dir, seed=seed, split=split, models=[m for m in models.split(",") if m])
+    result = run_demo(out_dir, seed=seed, split=split, models=[m for m in models.split(",") if m],
+                      max_steps=max_steps)
     board = result["board"]
     click.echo(f"\nleaderboard: {board['readme']}  page: {board.get('html')}  "
                f"plots: {out_dir / 'leaderboard' / 'plots'}  ({result['seconds']:.0f} s)")
