@@ -6,7 +6,8 @@
 The block (between ``<!-- demo-table:start -->`` and ``<!-- demo-table:end -->`` in the README) gives the
 command, the torch thread count the demo printed, the load average before and after, the wall time, the peak
 memory of the demo process, the training time of each trained model (from the demo's own step log), and the
-table of the result records the demo wrote (rtoy val). The trained models' numbers depend on the seed and on
+table of the result records the demo wrote (rtoy val). On the 2-core machine the demo takes about 3 minutes
+idle and up to 45 minutes under heavy load. The trained models' numbers depend on the seed and on
 the number of torch threads (floating-point sums are split differently), so the block names both.
 """
 from __future__ import annotations

@@ -46,4 +46,5 @@ def test_training_seconds_come_from_the_demo_step_log():
 def test_the_readme_carries_the_generated_block():
     text = (REPO / "README.md").read_text(encoding="utf-8")
     assert text.count(demo_table.START) == 1 and text.count(demo_table.END) == 1
-    assert "python benchmarks/demo_table.py" in text.split(demo_table.START)[1].split(demo_table.END)[0]
+    assert "| oracle | 100.00 |" in text.split(demo_table.START)[1].split(demo_table.END)[0]
+    assert "python benchmarks/demo_table.py --out DIR --update README.md" in text

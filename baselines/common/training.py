@@ -234,7 +234,8 @@ def train(task: Task, dataset: ReferDataset, out_dir: Path, config: TrainConfig,
                                   config.val_batch_size, config.exist_threshold, config.progress)
                 history.append({"step": step, "epoch": epoch, "val_split": config.val_split,
                                 "val_rIoU": scores.get("rIoU"), "val_mIoU": scores.get("mIoU")})
-                bar.write(f"epoch {epoch}: {config.val_split} rIoU {scores.get('rIoU')} mIoU {scores.get('mIoU')}")
+                bar.write(f"epoch {epoch}: {config.val_split} " + "  ".join(
+                    f"{k} {'n/a' if scores.get(k) is None else format(scores[k], '.2f')}" for k in ("rIoU", "mIoU")))
             if step >= stop or not epoch_done or (epoch + 1) % config.checkpoint_every == 0:
                 save_checkpoint(last, task, model, optimizer, scheduler, epoch + (1 if epoch_done else 0), step,
                                 config, history)
