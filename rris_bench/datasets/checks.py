@@ -253,6 +253,11 @@ def degenerate_parts(segmentation: Any) -> int:
 
 
 def _image_size_problem(image: Mapping[str, Any]) -> Optional[Tuple[str, str]]:
+    """Why an image's size is wrong, or None. An image with neither ``height`` nor ``width`` has no known size:
+    allowed (text-only uses such as building negatives), its masks are refused when asked for
+    (``model.Dataset.ann_rle``)."""
+    if "height" not in image and "width" not in image:
+        return None
     for key in ("height", "width"):
         value = image.get(key)
         if not (is_int(value) and value > 0):
@@ -324,7 +329,7 @@ def check_instances(instances: Any, path: Any, *, limit: int = LIMIT) -> LeftOut
         bad = _image_size_problem(image)
         if bad:
             problems.add(f"image {image_id}", *bad)
-        else:
+        elif "height" in image:
             sized[image_id] = (image["height"], image["width"])
         why = file_name_problem(image.get("file_name"))
         if why:
