@@ -90,11 +90,9 @@ def test_fc05_polygon_nan_or_huge_is_refused_under_a_memory_cap(variant, message
     assert_clean_refusal(outcome, "instances.json", "annotation 11", "segmentation[0]", message)
 
 
-def test_fc06_uncompressed_rle_is_read_exactly_and_its_crowd_ref_counted(tmp_path, env):
-    """The crowd annotation's RLE reads as the two blobs (200 + 75 pixels). Its ref's ground truth follows the
-    model's rule (DESIGN.md: crowd annotations left out, as ReLA's getMaskByRef), so that positive has an empty
-    ground truth, which the record counts and a note line says (the README's I 200 / U 475 assumed the crowd
-    mask scored)."""
+def test_fc06_uncompressed_rle_is_read_exactly_and_its_crowd_ref_scored(tmp_path, env):
+    """The crowd annotation's RLE reads as the two blobs (200 + 75 pixels), and the refer API's getMask keeps a
+    referred crowd annotation, so the README's hand count holds: I 200, U 475."""
     from rris_bench import masks
     from rris_bench.refer import load_dataset
 
@@ -103,8 +101,9 @@ def test_fc06_uncompressed_rle_is_read_exactly_and_its_crowd_ref_counted(tmp_pat
     outcome = rris_bench(["evaluate", root / "p.json", "--data-root", root, "--dataset", "crowd", "--split", "val",
                           "--no-cache", "--out", tmp_path / "r.json", "--per-sample", tmp_path / "ps.jsonl"], env=env)
     assert outcome.code == 0, outcome.err
-    assert "rris-bench: note: 1 positives with empty ground truth" in outcome.err
-    assert json.loads((tmp_path / "r.json").read_text())["counts"]["positives_with_empty_ground_truth"] == 1
+    rows = {r["sent_id"]: r for r in map(json.loads, (tmp_path / "ps.jsonl").read_text().splitlines())}
+    assert (rows[101]["ref_id"], rows[101]["I"], rows[101]["U"], rows[101]["gt_area"]) == (1, 200, 475, 275)
+    assert json.loads((tmp_path / "r.json").read_text())["counts"].get("positives_with_empty_ground_truth", 0) == 0
 
 
 @pytest.mark.parametrize("variant,dataset,message", [

@@ -29,7 +29,8 @@ def _ann(ann_id, image_id, mask=None, polygons=None, crowd=0):
 
 def _write(root, name, images, refs, anns):
     """The refs in the dataset model (several targets, no target and per-sentence negatives side by side,
-    which no single file format holds), over instances and a refs file written in the refer format."""
+    which no single file format holds), over instances and a refs file written in the refer format. The model
+    takes gRefCOCO's crowd rule (its loader leaves crowd targets out), the format these refs are shaped like."""
     instances = {"images": [{"id": i, "height": h, "width": w, "file_name": f"img{i}.jpg"}
                             for i, (h, w) in images.items()],
                  "annotations": anns, "categories": [{"id": 1, "name": "person", "supercategory": "person"}]}
@@ -41,7 +42,8 @@ def _write(root, name, images, refs, anns):
     write_dataset(root, name, "unc", [dict(r, ann_id=anns[0]["id"]) for r in plain], instances)
     model = [Ref.of(dict(r, sentences=[Sentence.of(s, s.get("exist", True)) for s in r["sentences"]]),
                     ref["targets"]) for r, ref in zip(plain, refs)]
-    return Dataset(root, name, "unc", root / name / "refs(unc).p", root / name / "instances.json", model, instances)
+    return Dataset(root, name, "unc", root / name / "refs(unc).p", root / name / "instances.json", model, instances,
+                   format="grefcoco")
 
 
 # The protocol case, one 10 x 10 image:

@@ -16,8 +16,11 @@ format's own markers.
   ``not is_false_premise``) or, for a no-target ref, False;
 - ``gt_sent``: the corrected sentence where the format has one (FP-RefCOCO), else None.
 
-The ground truth of a sentence is the union of its ref's target masks, crowd annotations left out (as
-``G_REFER.getMaskByRef`` in henghuiding/ReLA does); empty for a negative. ``Dataset.ref_rle`` gives that
+The ground truth of a sentence is the union of its ref's target masks; empty for a negative. Crowd
+annotations are left out where the format's own loader leaves them out (``CROWD_LEFT_OUT``: gRefCOCO's
+``G_REFER.getMaskByRef`` in henghuiding/ReLA, and OmniRef, which reads gRefCOCO-style lists); the refer API's
+``REFER.getMask`` (lichengunc/refer), which RefCOCO, R-RefCOCO, FP-RefCOCO and Ref-ZOM are read with, keeps a
+referred annotation whatever its ``iscrowd``. ``Dataset.ref_rle`` gives that
 union at the image's original size; negatives are told apart by ``Sentence.exists``.
 """
 from __future__ import annotations
@@ -30,6 +33,9 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from .. import masks
 from ..errors import InputError
 from ..files import sha256_bytes
+
+
+CROWD_LEFT_OUT = frozenset({"grefcoco", "omniref"})  # formats whose official loader skips crowd targets
 
 
 class Sentence(dict):
@@ -151,7 +157,10 @@ class Dataset:
 
     # --- ground truth ----------------------------------------------------------------------------
     def mask_anns(self, ref: Ref) -> List[int]:
-        """The targets whose masks make the ref's ground truth: crowd annotations left out."""
+        """The targets whose masks make the ref's ground truth: crowd annotations left out where the format's
+        loader leaves them out (``CROWD_LEFT_OUT``), every target otherwise."""
+        if self.format not in CROWD_LEFT_OUT:
+            return list(ref.targets)
         return [a for a in ref.targets if not self.anns[a].get("iscrowd")]
 
     def ann_rle(self, ann_id: int) -> masks.RLE:
@@ -163,14 +172,14 @@ class Dataset:
         return masks.from_segmentation(ann["segmentation"], image["height"], image["width"])
 
     def ref_rle(self, ref_id: int) -> masks.RLE:
-        """The ground truth of a ref's positives: the union of its non-crowd targets' masks, as a compressed
+        """The ground truth of a ref's positives: the union of its ``mask_anns`` masks, as a compressed
         RLE at the image's original size (merged run by run, never decoded); empty without a target."""
         ref = self.refs[ref_id]
         image = self.images[ref["image_id"]]
         return masks.union([self.ann_rle(a) for a in self.mask_anns(ref)], image["height"], image["width"])
 
     def ref_box(self, ref_id: int) -> List[float]:
-        """[x, y, w, h] around the boxes of the ref's non-crowd targets; all zero without one."""
+        """[x, y, w, h] around the boxes of the ref's ``mask_anns``; all zero without one."""
         boxes = [self.anns[a]["bbox"] for a in self.mask_anns(self.refs[ref_id])]
         if not boxes:
             return [0.0, 0.0, 0.0, 0.0]

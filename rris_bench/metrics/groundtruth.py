@@ -1,7 +1,7 @@
 """Ground-truth masks of refs as RLEs, built once per instances file and cached on disk.
 
-A ref's ground truth is the union of its targets' masks, crowd annotations left out (the model's rule,
-``rris_bench.datasets.model``): per-annotation RLEs are cached, unions are merged run by run from them
+A ref's ground truth is the union of its targets' masks, crowd annotations left out where the format's loader
+leaves them out (the model's rule, ``rris_bench.datasets.model.Dataset.mask_anns``): per-annotation RLEs are cached, unions are merged run by run from them
 (pycocotools ``merge``, no dense decoding), and a ref without target gets an empty mask.
 
 Rasterising every referred annotation's polygons takes time on a full dataset, so the RLEs and their areas
@@ -76,7 +76,7 @@ def ground_truth(dataset: Dataset, ann_ids: Iterable[int], use_cache: bool = Tru
 
 def ref_ground_truth(dataset: Dataset, refs: Sequence[Ref], use_cache: bool = True
                      ) -> Tuple[List[masks.RLE], np.ndarray]:
-    """Per ref: (RLE at original size, area) of the union of its non-crowd targets; empty without one.
+    """Per ref: (RLE at original size, area) of the union of its ``Dataset.mask_anns``; empty without one.
 
     Areas of unions of several annotations are measured on the merged RLE (overlapping parts count once)."""
     per_ref = [dataset.mask_anns(ref) for ref in refs]

@@ -1,8 +1,8 @@
 """The ground truth of each ref under a protocol: the union of its targets' masks, as one RLE.
 
 A ref's targets are a tuple of annotation ids, empty for "no target" (``Ref.targets`` of the dataset model).
-Its ground truth is the union of the targets' masks, crowd annotations left out unless the protocol keeps them
-(Ref-ZOM); the default rules are ``groundtruth.ref_ground_truth``'s. Two protocol rules change an annotation's
+Its ground truth is the union of the targets' masks, crowd annotations left out as the format's loader does
+(``Dataset.mask_anns``) unless the protocol keeps them (Ref-ZOM); the default rules are ``groundtruth.ref_ground_truth``'s. Two protocol rules change an annotation's
 mask:
 
 - parts ``sum==1``: the refer API sums an annotation's polygon parts and the official loaders keep
