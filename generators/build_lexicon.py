@@ -345,7 +345,8 @@ class WordNet:
         return senses.index(synset.offset()) if synset.offset() in senses else 99
 
     def plural(self, word: str) -> str:
-        """The plural: the hand list of ``words`` first (man -> men), then WordNet's noun.exc, then rules."""
+        """The plural: ``words.pluralize`` (inflect, with its reviewed exceptions), except that WordNet's
+        noun.exc wins where inflect only adds an -s (beau -> beaux, ampulla -> ampullae)."""
         *head, last = word.split(" ")
         if last in self.irregular and pluralize(last) == last + "s":
             return " ".join([*head, self.irregular[last]])

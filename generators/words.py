@@ -95,27 +95,51 @@ ARTICLES = frozenset({"a", "an"})
 # Nouns that name no category but stand for the target ("left one", "thing on the right").
 GENERIC_TARGETS = frozenset({"one", "ones", "thing", "things", "object", "objects", "item", "items", "stuff"})
 
-_IRREGULAR_PLURALS = {
-    "man": "men", "woman": "women", "person": "people", "child": "children", "mouse": "mice",
-    "foot": "feet", "tooth": "teeth", "goose": "geese", "sheep": "sheep", "fish": "fish", "deer": "deer",
-    "knife": "knives", "leaf": "leaves", "wife": "wives", "shelf": "shelves", "calf": "calves",
-    "scissors": "scissors", "glasses": "glasses", "skis": "skis", "police": "police", "cattle": "cattle",
-    "broccoli": "broccoli", "luggage": "luggage", "people": "people", "grandchild": "grandchildren",
+# Where the ``inflect`` library's plural is wrong for a noun of the COCO lexicon (each checked by hand against
+# WordNet's noun.exc and a dictionary while replacing the hand-written rules; singular -> plural).
+PLURAL_EXCEPTIONS: Dict[str, str] = {
+    # mass nouns, no plural in use ("two broccoli", "the cattle"): inflect adds -s
+    "broccoli": "broccoli", "cattle": "cattle", "police": "police",
+    # -o nouns that take -os (dictionaries give -os; inflect defaults unknown -o nouns to -oes)
+    **{w: w + "s" for w in (
+        "amigo", "bambino", "banderillero", "beefalo", "broncho", "bronco", "ego", "guacharo", "homo", "inamorato",
+        "junco", "kiddo", "ladino", "major-domo", "merino", "novillero", "pachuco", "palomino", "politico",
+        "stiletto", "touraco", "turaco")},
+    # -man nouns inflect does not know as compounds of "man" (it does know fireman, horseman, ...)
+    "fugleman": "fuglemen", "gentleman": "gentlemen", "sidesman": "sidesmen",
+    # singular nouns ending in -s that inflect reads as plurals ("thermos" as if of "thermo"): -es
+    **{w: w + "es" for w in ("adonis", "aepyornis", "archaeornis", "kris", "mavis", "missis", "notornis",
+                             "protoavis", "thermos")},
+    # nouns ending in -tz / -sz: inflect doubles the z ("blintzzes")
+    "blintz": "blintzes", "kuvasz": "kuvaszes", "spitz": "spitzes",
+    # hyphenated compounds whose first word is not the head: inflect pluralizes that word ("stays-at-home")
+    # or splits the compound ("bicycle builts-for-two")
+    **{w: w + "s" for w in ("bicycle-built-for-two", "felo-de-se", "fly-by-night", "four-in-hand",
+                            "stay-at-home")},
+    "hanger-on": "hangers-on", "gentleman-at-arms": "gentlemen-at-arms",
 }
+
+
 def pluralize(phrase: str) -> str:
-    """English plural of a noun phrase (its last word): 'teddy bear' -> 'teddy bears', 'bus' -> 'buses'."""
+    """English plural of a noun phrase (its last word), by the ``inflect`` library: 'teddy bear' -> 'teddy
+    bears', 'bus' -> 'buses', 'knife' -> 'knives'. A word that inflect reads as the plural of another
+    ('skis', 'shears') is kept as it is; ``PLURAL_EXCEPTIONS`` corrects the few words inflect gets wrong."""
     *head, last = phrase.split(" ")
-    if last in _IRREGULAR_PLURALS:
-        plural = _IRREGULAR_PLURALS[last]
-    elif last.endswith("man") and last not in ("human", "german"):
-        plural = last[:-3] + "men"
-    elif last.endswith(("s", "x", "z", "ch", "sh")):
-        plural = last + "es"
-    elif last.endswith("y") and len(last) > 1 and last[-2] not in "aeiou":
-        plural = last[:-1] + "ies"
+    if last in PLURAL_EXCEPTIONS:
+        plural = PLURAL_EXCEPTIONS[last]
+    elif _reads_as_plural(last):
+        plural = last
     else:
-        plural = last + "s"
+        plural = _inflect().plural_noun(last)
     return " ".join([*head, plural])
+
+
+@lru_cache(maxsize=None)
+def _reads_as_plural(word: str) -> bool:
+    """True when inflect has a singular for ``word`` ('skis' -> 'ski') and no plural rule for it as a
+    singular (it would only append an s: 'skiss'); 'bus' and 'lens' have one ('buses', 'lenses')."""
+    engine = _inflect()
+    return bool(engine.singular_noun(word)) and engine.plural_noun(word) == word + "s"
 
 
 @lru_cache(maxsize=None)

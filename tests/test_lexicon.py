@@ -76,6 +76,47 @@ def test_articles_and_plurals():
         ["buses", "knives", "people", "teddy bears", "sandwiches", "sheep", "toys"]
 
 
+@pytest.mark.parametrize("singular,plural", [
+    # inflect's own rules
+    ("mouse", "mice"), ("wine glass", "wine glasses"), ("hair drier", "hair driers"), ("couch", "couches"),
+    ("aircraft", "aircraft"), ("eunuch", "eunuchs"), ("ex-wife", "ex-wives"), ("spokesperson", "spokespeople"),
+    ("relative-in-law", "relatives-in-law"), ("lens", "lenses"), ("ox", "oxen"),
+    # words inflect reads as plurals already: kept, never "skiss"
+    ("skis", "skis"), ("scissors", "scissors"), ("shears", "shears"), ("pruning shears", "pruning shears"),
+    # the reviewed exceptions
+    ("broccoli", "broccoli"), ("cattle", "cattle"), ("bronco", "broncos"), ("palomino", "palominos"),
+    ("gentleman", "gentlemen"), ("thermos", "thermoses"), ("spitz", "spitzes"), ("hanger-on", "hangers-on"),
+    ("stay-at-home", "stay-at-homes"), ("bicycle-built-for-two", "bicycle-built-for-twos"),
+])
+def test_plurals_by_inflect_with_reviewed_exceptions(singular, plural):
+    assert pluralize(singular) == plural
+
+
+def test_lexicon_plurals_have_no_double_plurals(lexicon):
+    """The hand rules made 'shearses', 'offsprings' and 'aircrafts': no plural entry is a plural (or an
+    invariant noun) with -s / -es added."""
+    plurals = {k for k, e in lexicon.table.items() if e.plural}
+    invariant = {k for k in lexicon.table if pluralize(" ".join(k)) == " ".join(k)}
+    for key in plurals:
+        for ending in ("s", "es"):
+            if key[-1].endswith(ending):
+                stem = (*key[:-1], key[-1][:-len(ending)])
+                assert stem not in plurals | invariant, key
+    for word in ("shearses", "offsprings", "aircrafts", "baggages", "skiss"):
+        assert lexicon.lookup([word]) is None, word
+    assert lexicon.lookup(["oxen"]).plural and not lexicon.lookup(["ox"]).plural
+
+
+@pytest.mark.parametrize("sentence,fixed", [
+    ("a skis on the left", "a pair of skis on the left"),
+    ("a red scissors", "a pair of red scissors"),
+    ("an bus near a orange shirt", "a bus near an orange shirt"),
+    ("a elephant holding an umbrella", "an elephant holding an umbrella"),
+])
+def test_articles_and_plural_only_nouns_after_edits(sentence, fixed):
+    assert " ".join(fix_articles(sentence.split())) == fixed
+
+
 def test_committed_data_has_the_wordnet_licence_beside_it():
     data = json.loads(COCO_LEXICON.read_text())
     assert len(data["categories"]) == 80
