@@ -6,7 +6,10 @@ so the annotations prove the negative (``category_absent``).
 The new object is drawn as a scene would hold it, not uniformly: a replaced object by an absent category of
 its own supercategory first, then one that co-occurs in the dataset with a category of the image; an added
 one from the co-occurring categories only; an object after "other" / "another" ("near two other doves") is
-of the target's own kind and is left alone. A relation is added only after a sentence that ends in a noun
+of the target's own kind and is left alone. A replaced object must fit the relation's frame ("sitting on" a
+chair, bench, couch or toilet; "sitting at" a table: ``frames``), and is swapped only where the old object
+fits it too; the old object's own modifiers are dropped unless they fit any object ("a full glass" -> "a
+bowl", ``words.swap_noun``). A relation is added only after a sentence that ends in a noun
 phrase, never after a bare preposition ("laptop on" gets nothing).
 """
 from __future__ import annotations
@@ -14,8 +17,9 @@ from __future__ import annotations
 import random
 from typing import Optional
 
+from . import frames
 from .base import CATEGORY_ABSENT, Candidate, Context, absent_nouns, shuffled, similar_absent
-from .words import ADDED_RELATIONS, ARTICLES, ATTRIBUTE_KIND, RELATIONS, fix_articles
+from .words import ADDED_RELATIONS, ARTICLES, ATTRIBUTE_KIND, RELATIONS, fix_articles, swap_noun
 
 NAME = "relation_swap"
 KIND = "category"
@@ -33,6 +37,21 @@ def ends_in_noun_phrase(tokens) -> bool:
     return bool(tokens) and tokens[-1] not in DANGLING
 
 
+def fitting(ctx: Context, tokens, rel, groups):
+    """``groups`` of absent categories cut to those the relation's frame admits; none at all when the frame
+    does not admit the object being replaced ("talking on the phone": an idiom the table does not know)."""
+    fits = frames.frame(tokens, rel.start, rel.end)
+    if fits is None:
+        return groups
+
+    def ok(cid: int) -> bool:
+        return fits(ctx.lexicon.names.get(cid, ""), ctx.supercategory.get(cid))
+
+    if not rel.object.category_ids or not all(ok(c) for c in rel.object.category_ids):
+        return ()
+    return tuple([c for c in group if ok(c)] for group in groups)
+
+
 def generate(ctx: Context, rng: random.Random) -> Optional[Candidate]:
     positives = shuffled(rng, ctx.positives)
     for pos in positives:  # replace an existing relation object first: the closest to the positive
@@ -40,15 +59,14 @@ def generate(ctx: Context, rng: random.Random) -> Optional[Candidate]:
             if SAME_KIND & set(pos.parse.tokens[rel.end:rel.object.start]):
                 continue  # "two other pigeons" names the target's own kind: "two other elephants" is absurd
             like = min(rel.object.category_ids) if rel.object.category_ids else None
-            for cid, noun in absent_nouns(ctx, rng, rel.object.plural, groups=similar_absent(ctx, like)):
-                tokens = list(pos.parse.tokens)
-                tokens[rel.object.start:rel.object.end] = noun.split()
-                fix_articles(tokens)
+            groups = fitting(ctx, pos.parse.tokens, rel, similar_absent(ctx, like))
+            for cid, noun in absent_nouns(ctx, rng, rel.object.plural, groups=groups):
+                tokens, dropped = swap_noun(list(pos.parse.tokens), rel.object.start, rel.object.end, noun)
                 if " ".join(tokens) not in ctx.taken:
                     return Candidate(tokens, VERIFIED, {
                         "source_sent_id": pos.sent_id, "relation": " ".join(pos.parse.tokens[rel.start:rel.end]),
                         "replaced": " ".join(pos.parse.tokens[rel.object.start:rel.object.end]), "with": noun,
-                        "absent_category_ids": [cid]})
+                        "absent_category_ids": [cid], **({"dropped": dropped} if dropped else {})})
     for pos in positives:
         if not ends_in_noun_phrase(pos.parse.tokens):
             continue

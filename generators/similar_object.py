@@ -21,11 +21,12 @@ def generate(ctx: Context, rng: random.Random) -> Optional[Candidate]:
     if not any(groups):
         return None
     for pos in shuffled(rng, [p for p in ctx.positives if p.parse.target is not None]):
-        for tokens, cid, noun in object_swap.swaps(ctx, rng, pos, groups):
+        for tokens, cid, noun, dropped in object_swap.swaps(ctx, rng, pos, groups):
             if " ".join(tokens) not in ctx.taken:
                 return Candidate(tokens, VERIFIED, {
                     "source_sent_id": pos.sent_id,
                     "replaced": " ".join(pos.parse.tokens[pos.parse.target.start:pos.parse.target.end]),
                     "with": noun, "absent_category_ids": [cid],
-                    "similar": "supercategory" if cid in groups[0] else "co-occurrence"})
+                    "similar": "supercategory" if cid in groups[0] else "co-occurrence",
+                    **({"dropped": dropped} if dropped else {})})
     return None

@@ -172,3 +172,28 @@ def fix_articles(tokens: list) -> list:
             tokens[i] = article_for(tokens[i + 1])
         i += 1
     return tokens
+
+
+# Words that open or close a noun phrase: the modifiers of a noun are the words between the last of these
+# (or the sentence start) and the noun ("the *half eaten* donut", "man holding a *full* glass").
+PHRASE_BOUNDARY = ARTICLES | frozenset(w for p in RELATIONS for w in p) - frozenset(ATTRIBUTE_KIND) | {
+    "the", "this", "that", "these", "those", "his", "her", "its", "their", "my", "your", "and", "or", "of",
+    "is", "are", "to", "from", ",", "zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
+    "nine", "ten", "both", "some", "all", "each", "other", "another",
+} | AGENT_WORDS
+# Modifiers that fit any object, kept when their noun is swapped: colour, size and position words, ordinals
+# and intensifiers ("the second *far left* cow" -> "the second far left bus").
+FITS_ANY_NOUN = frozenset(ATTRIBUTE_KIND) | {"first", "second", "third", "fourth", "fifth", "last", "next",
+                                            "most", "very", "far", "other"}
+
+
+def swap_noun(tokens: list, start: int, end: int, noun: str) -> Tuple[list, list]:
+    """``tokens`` with ``tokens[start:end]`` replaced by ``noun``, the old noun's own modifiers that do not
+    fit any object dropped ("a *full* glass" -> "a bus", never "a full bus"; "a *white* glass" -> "a white
+    bus") and articles made to agree. Returns (new tokens, dropped words)."""
+    first = start
+    while first > 0 and tokens[first - 1] not in PHRASE_BOUNDARY:
+        first -= 1
+    kept = [w for w in tokens[first:start] if w in FITS_ANY_NOUN]
+    dropped = [w for w in tokens[first:start] if w not in FITS_ANY_NOUN]
+    return fix_articles([*tokens[:first], *kept, *noun.split(), *tokens[end:]]), dropped

@@ -131,6 +131,45 @@ def test_relation_swap_replaces_or_adds_an_absent_relation_object_drawn_by_coocc
     assert run("relation_swap", ctx(["bird in front of"], ["bird"], absent=["bus"])) is None
 
 
+def test_relation_swap_object_fits_the_verb_and_preposition():
+    # "sitting at" takes a table or a work place: never "sitting at the toilet" / "at the couch"
+    for seed in range(20):
+        out = run("relation_swap", ctx(["man sitting at the table"], ["person", "dining table"],
+                                       absent=["toilet", "couch"]), seed)
+        assert out is None or ("replaced" not in out.provenance and "sitting at the table " in out.text)
+    # "sitting on" a chair -> a toilet (a seat); "holding" a cup -> a fork, never the co-occurring table
+    assert run("relation_swap", ctx(["man sitting on the chair"], ["person", "chair"], absent=["toilet"])).text == \
+        "man sitting on the toilet"
+    for seed in range(20):
+        out = run("relation_swap", ctx(["man holding a cup"], ["person", "cup"], absent=["fork", "dining table"]),
+                  seed)
+        assert out.text == "man holding a fork", out.text
+    # an idiom the frames do not know ("on the phone": a phone is no surface) is never swapped
+    for seed in range(20):
+        out = run("relation_swap", ctx(["woman talking on the phone"], ["person", "cell phone"],
+                                       absent=["laptop", "remote", "bench"]), seed)
+        assert out is None or "replaced" not in out.provenance
+    # spatial relations take any object
+    assert run("relation_swap", ctx(["elephant next to the bus"], ["elephant", "bus"], absent=["train"])).text == \
+        "elephant next to the train"
+
+
+@pytest.mark.parametrize("name,sentence,present,absent,expected,dropped", [
+    ("object_swap", "a full cup on the left", ["cup"], ["bus"], "a bus on the left", ["full"]),
+    ("object_swap", "a white cup on the left", ["cup"], ["bus"], "a white bus on the left", None),
+    ("object_swap", "large spotted cow on left", ["cow"], ["bus"], "large bus on left", ["spotted"]),
+    ("object_swap", "a sliced banana", ["banana"], ["apple"], "an apple", ["sliced"]),
+    ("object_swap", "the second far left cow", ["cow"], ["bus"], "the second far left bus", None),
+    ("relation_swap", "man holding a half - eaten donut", ["person", "donut"], ["pizza"], "man holding a pizza",
+     ["half", "-", "eaten"]),
+    ("relation_swap", "man sitting on the unmade bed", ["person", "bed"], ["couch"],
+     "man sitting on the couch", ["unmade"]),
+])
+def test_a_swapped_noun_keeps_only_modifiers_that_fit_any_object(name, sentence, present, absent, expected, dropped):
+    out = run(name, ctx([sentence], present, absent=absent))
+    assert out.text == expected and out.provenance.get("dropped") == dropped
+
+
 def test_random_category_names_an_absent_category_once():
     c = ctx(["man on right"], ["person"], absent=["bus", "kite"])
     got = set()
