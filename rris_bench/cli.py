@@ -24,6 +24,7 @@ COMMANDS = {
     "convert": "convert",
     "evaluate": "evaluate",
     "run": "run",
+    "merge": "merge",
     "train": "train",
     "adapters": "adapters",
     "visualize": "visualize",

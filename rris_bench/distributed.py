@@ -1,4 +1,5 @@
-"""torchrun support for the harness: which process this is, and a gloo group to gather results with.
+"""torchrun support for the harness: which process this is (its shard: rank of size), and a gloo group to gather
+results with.
 
 torch is imported here only when ``WORLD_SIZE`` > 1 (under torchrun), so the core stays torch-free.
 """
@@ -6,9 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, List, Sequence, TypeVar
-
-T = TypeVar("T")
+from typing import Any, List
 
 
 @dataclass(frozen=True)
@@ -20,12 +19,6 @@ class World:
     @property
     def distributed(self) -> bool:
         return self.size > 1
-
-    def shard(self, items: Sequence[T], key: Any) -> List[T]:
-        """This process's share of ``items``: every item whose ``key(item)`` (an int) is rank modulo size.
-
-        Keyed by image, so one image's sentences stay in one process and its image is decoded once."""
-        return [it for it in items if key(it) % self.size == self.rank]
 
     def device(self, device: str) -> str:
         """``cuda`` means this process's own GPU under torchrun."""

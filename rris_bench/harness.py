@@ -4,9 +4,11 @@ Images are decoded in worker threads while the model runs. Records are appended 
 ``<out>.partial``, so a crash or Ctrl-C loses at most one batch, and ``resume=True`` continues from what is
 there (a lock on it refuses a second run on the same ``<out>`` by name); the finished file is renamed onto
 ``<out>`` with its records in the plan order, so an interrupted and
-resumed run ends byte-identical to an uninterrupted one. Under torchrun every process takes the images
-whose id is its rank modulo the world size, writes ``<out>.part<rank>-of-<size>``, and rank 0 merges the
-parts in the same plan order, so K processes write the file one process writes.
+resumed run ends byte-identical to an uninterrupted one. A run can be split in K shards: with
+``shard=Shard(i, K)`` (``--shard i/K``, any scheduler) or under torchrun (process ``rank`` of ``size``), each
+shard predicts its block of the plan (:meth:`rris_bench.shards.Shard.bounds`) and writes ``<out>.shard<i>-of-<K>``;
+:func:`rris_bench.shards.merge` (``rris-bench merge``, or rank 0 under torchrun) joins them in plan order, so
+K shards write the file one process writes.
 """
 from __future__ import annotations
 
@@ -20,13 +22,14 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import adapters, distributed, masks
+from . import adapters, distributed, masks, shards
 from .adapters import Sample, Target
 from .errors import InputError
 from .files import PathLike, atomic_path, exclusive_lock
 from .metrics.rle import decode_counts
 from .predictions import info_record, jsonl_line, prediction_record
 from .prefetch import Prefetcher, load_rgb
+from .shards import Shard
 from .datasets.model import Dataset
 from .progress import bar as progress_bar
 
@@ -65,19 +68,29 @@ def plan(dataset: Dataset, splits: Sequence[str], *, group_by_image: bool = Fals
     return items if limit is None else items[:limit]
 
 
-def part_path(out: Path, world: distributed.World) -> Path:
-    """Where a process appends: ``<out>.partial``, or ``<out>.part<rank>-of-<size>`` under torchrun."""
-    suffix = ".partial" if not world.distributed else f".part{world.rank}-of-{world.size}"
-    return out.with_name(out.name + suffix)
+def this_shard(shard: Optional[Shard], world: distributed.World) -> Optional[Shard]:
+    """The shard this process predicts: ``shard`` (``--shard``), its rank under torchrun, or None (all)."""
+    if shard is not None and world.distributed:
+        raise InputError("runs one shard in a single process; under torchrun every process is a shard already: "
+                         "drop --shard or torchrun", field="--shard")
+    return Shard(world.rank, world.size) if world.distributed else shard
+
+
+def part_path(out: Path, shard: Optional[Shard]) -> Path:
+    """Where a process appends: ``<out>.partial``, or ``<out>.shard<i>-of-<K>.partial`` for a shard."""
+    done = out if shard is None else shard.path(out)
+    return done.with_name(done.name + ".partial")
 
 
 def run(adapter_or_name: Union[str, Any], dataset: Dataset, split: Union[str, Sequence[str]],
         out_path: PathLike, *, options: Optional[Dict[str, Any]] = None, device: str = "cpu",
         batch_size: Optional[int] = None, limit: Optional[int] = None, resume: bool = False,
-        overwrite: bool = False, progress: bool = True, workers: int = 2) -> Dict[str, Any]:
+        overwrite: bool = False, progress: bool = True, workers: int = 2,
+        shard: Optional[Shard] = None) -> Dict[str, Any]:
     """Run an adapter (a registry name, ``file.py:Class``, ``module:Class``, or an adapter object) over
-    ``split`` of ``dataset`` and write ``out_path``; return the summary (counts, model / data / overhead
-    seconds). A ``<out>.partial`` holding predictions of an interrupted run is continued with ``resume``,
+    ``split`` of ``dataset`` and write ``out_path`` (with ``shard``, only that shard's file, to be merged with
+    :func:`rris_bench.shards.merge`); return the summary (counts, model / data / overhead seconds, the file
+    written). A ``<out>.partial`` holding predictions of an interrupted run is continued with ``resume``,
     discarded with ``overwrite``, and otherwise refused: work is never deleted silently. Bad input and adapter
     failures raise InputError / AdapterError (exit 2 on the command line)."""
     if limit is not None and limit < 1:
@@ -89,6 +102,7 @@ def run(adapter_or_name: Union[str, Any], dataset: Dataset, split: Union[str, Se
                          field="--overwrite")
     splits = [split] if isinstance(split, str) else list(split)
     world = distributed.world()
+    shard = this_shard(shard, world)
     if isinstance(adapter_or_name, str):
         name, adapter = adapters.create(adapter_or_name)
     else:
@@ -98,25 +112,21 @@ def run(adapter_or_name: Union[str, Any], dataset: Dataset, split: Union[str, Se
     job = _Job(name, adapter, dataset, items, Path(out_path),
                info_record(dataset.name, dataset.split_by, splits, name, dataset.sha256),
                batch_size or getattr(adapter, "batch_size", None) or DEFAULT_BATCH_SIZE, workers, overwrite)
-    with exclusive_lock(part_path(job.out, world), "writing (a second rris-bench run on the same --out?)"):
+    with exclusive_lock(part_path(job.out, shard), "writing (a second rris-bench run on the same --out?)"):
         if not world.distributed:
-            summary = job.predict(items, part_path(job.out, world), resume, world.device(device), options or {},
-                                  progress)
-            job.merge([part_path(job.out, world)], in_order=summary["resumed"] == 0)
-            return summary
+            return job.predict_shard(shard, resume, device, options or {}, progress)
         with distributed.Group() as group:
             return _run_distributed(job, world, group, resume, device, options or {}, progress)
 
 
 def _run_distributed(job: "_Job", world: distributed.World, group: distributed.Group, resume: bool, device: str,
                      options: Dict[str, Any], progress: bool) -> Dict[str, Any]:
-    """Each process predicts its shard; all report; rank 0 merges the parts once every process is done."""
-    mine = world.shard(job.items, key=lambda it: it.image_id)
+    """Each process predicts its shard; all report; rank 0 merges the shards once every process is done."""
     summary: Optional[Dict[str, Any]] = None
     error: Optional[Exception] = None
     try:
-        summary = job.predict(mine, part_path(job.out, world), resume, world.device(device), options,
-                              progress and world.rank == 0)
+        summary = job.predict_shard(Shard(world.rank, world.size), resume, world.device(device), options,
+                                    progress and world.rank == 0)
     except Exception as exc:  # every process must reach the gather, or the others wait forever
         error = exc
     reports = group.all_gather((summary, None if error is None else str(error)))
@@ -127,21 +137,21 @@ def _run_distributed(job: "_Job", world: distributed.World, group: distributed.G
         raise InputError(f"process {failed[0][0]} of {world.size} failed: {failed[0][1]}")
     if world.rank == 0:
         try:
-            job.merge([part_path(job.out, distributed.World(r, world.size, r)) for r in range(world.size)])
+            shards.merge(job.out, [Shard(r, world.size).path(job.out) for r in range(world.size)])
         except Exception as exc:  # the others wait for the merge's outcome: tell them
             error = exc
     merged = group.all_gather(None if error is None else str(error))[0]
     if error is not None:
         raise error
     if merged is not None:
-        raise InputError(f"process 0 could not merge the parts: {merged}")
-    return _combine([s for s, _ in reports])
+        raise InputError(f"process 0 could not merge the shards: {merged}")
+    return {**_combine([s for s, _ in reports]), "out": str(job.out), "shard": None}
 
 
 def _combine(summaries: List[Dict[str, Any]]) -> Dict[str, Any]:
     """The summary of a torchrun run: counts and seconds summed over processes, wall time the longest."""
     total = dict(summaries[0])
-    for key in ("predicted", "resumed", "batches", "model_seconds", "data_seconds", "overhead_seconds",
+    for key in ("samples", "predicted", "resumed", "batches", "model_seconds", "data_seconds", "overhead_seconds",
                 "setup_seconds"):
         total[key] = sum(s[key] for s in summaries)
     total["wall_seconds"] = max(s["wall_seconds"] for s in summaries)
@@ -163,28 +173,45 @@ class _Job:
         self._rles: Dict[int, masks.RLE] = {}
 
     # --- the predict loop --------------------------------------------------------------------------
-    def predict(self, items: List[Item], part: Path, resume: bool, device: str, options: Dict[str, Any],
-                progress: bool) -> Dict[str, Any]:
-        """Predict ``items`` into ``part`` (continuing it when ``resume``); return this process's summary.
-        ``part`` is (re)written only once the adapter's ``setup`` succeeded."""
-        lines = self._kept(part, {it.sent_id for it in items}, resume)
+    def predict_shard(self, shard: Optional[Shard], resume: bool, device: str, options: Dict[str, Any],
+                      progress: bool) -> Dict[str, Any]:
+        """Predict ``shard`` of the plan (None: all of it) into its part file, then write its finished file
+        (``out``, or the shard file) in plan order; return the summary."""
+        if shard is None:
+            items, head, done = self.items, {"info": self.info}, self.out
+        else:
+            start, stop = shard.bounds(len(self.items))
+            items = self.items[start:stop]
+            head = shards.header(self.info, shard, [it.sent_id for it in self.items], options)
+            done = shard.path(self.out)
+        part = part_path(self.out, shard)
+        summary = self.predict(items, head, part, done, resume, device, options, progress)
+        self.finish(part, done, head, items, in_order=summary["resumed"] == 0)
+        return {**summary, "out": str(done), "shard": None if shard is None else str(shard)}
+
+    def predict(self, items: List[Item], head: Dict[str, Any], part: Path, done: Path, resume: bool, device: str,
+                options: Dict[str, Any], progress: bool) -> Dict[str, Any]:
+        """Predict ``items`` into ``part`` under the first line ``head`` (continuing it, or the finished file
+        ``done``, when ``resume``); return this process's summary. ``part`` is (re)written only once the
+        adapter's ``setup`` succeeded."""
+        lines = self._kept(part, done, head, {it.sent_id for it in items}, resume)
         done = set(lines)
         todo = [it for it in items if it.sent_id not in done]
         batches = [todo[k:k + self.batch_size] for k in range(0, len(todo), self.batch_size)]
         summary = {"adapter": self.name, "dataset": self.dataset.name, "split": self.info["split"],
-                   "out": str(self.out), "samples": len(self.items), "predicted": 0, "resumed": len(done),
+                   "out": str(self.out), "samples": len(items), "predicted": 0, "resumed": len(done),
                    "batches": 0, "batch_size": self.batch_size, "processes": 1, "setup_seconds": 0.0,
                    "model_seconds": 0.0, "data_seconds": 0.0, "overhead_seconds": 0.0, "wall_seconds": 0.0,
                    "samples_per_second": 0.0}
         if not todo:
-            self._begin(part, lines)
+            self._begin(part, head, lines)
             return summary
         # the first images load while the adapter sets up (weights loading overlaps with image decoding)
         with Prefetcher(self._load, [[it.image_id for it in b] for b in batches], workers=self.workers) as images:
             start = time.perf_counter()
             adapters.setup(self.name, self.adapter, device, options)
             summary["setup_seconds"] = time.perf_counter() - start
-            self._begin(part, lines)
+            self._begin(part, head, lines)
             try:
                 self._loop(batches, images, part, summary, progress)
             finally:
@@ -310,14 +337,16 @@ class _Job:
         return f"mask of type {type(mask).__name__} (give a boolean array, a COCO RLE dict or None)"
 
     # --- the files -------------------------------------------------------------------------------
-    def _kept(self, part: Path, mine: set, resume: bool) -> Dict[int, str]:
-        """sent_id -> line of the records to keep (``resume``): those for ``mine`` already in ``part`` or a
-        previous ``out``. Without ``resume``, a ``part`` holding predictions is refused unless ``overwrite``."""
+    def _kept(self, part: Path, done: Path, head: Dict[str, Any], mine: set, resume: bool) -> Dict[int, str]:
+        """sent_id -> line of the records to keep (``resume``): those for ``mine`` already in ``part``, in a
+        previous ``out`` or in a previous finished shard ``done``. Without ``resume``, a ``part`` holding
+        predictions is refused unless ``overwrite``."""
         lines: Dict[int, str] = {}
         if resume:
-            for source in (self.out, part):
+            sources = [(self.out, {"info": self.info})] + ([(done, head)] if done != self.out else []) + [(part, head)]
+            for source, expected in sources:
                 if source.is_file():
-                    lines.update(self._read(source, mine))
+                    lines.update(self._read(source, expected, mine))
         elif part.is_file() and not self.overwrite:
             held = sum(1 for line in part.read_text(encoding="utf-8").splitlines()[1:] if line.strip())
             if held:
@@ -325,18 +354,18 @@ class _Job:
                                  "it, or with --overwrite to discard them and start over", part)
         return lines
 
-    def _begin(self, part: Path, lines: Dict[int, str]) -> None:
-        """Write ``part`` afresh: the info line, then the kept ``lines`` in plan order."""
+    def _begin(self, part: Path, head: Dict[str, Any], lines: Dict[int, str]) -> None:
+        """Write ``part`` afresh: the first line ``head``, then the kept ``lines`` in plan order."""
         with atomic_path(part) as tmp:
-            tmp.write_text(jsonl_line({"info": self.info}) +
+            tmp.write_text(jsonl_line(head) +
                            "".join(lines[sid] for sid in sorted(lines, key=self.order.__getitem__)),
                            encoding="utf-8")
         if lines and self.scored is None:
             self.scored = "score" in json.loads(next(iter(lines.values())))
 
-    def _read(self, path: Path, mine: Optional[set]) -> Dict[int, str]:
-        """sent_id -> line of the records in ``path`` (only those in ``mine`` if given), checking that the
-        file was made by this same run. A last line cut short by a crash is dropped."""
+    def _read(self, path: Path, head: Dict[str, Any], mine: Optional[set]) -> Dict[int, str]:
+        """sent_id -> line of the records in ``path`` (only those in ``mine`` if given), checking that its first
+        line is ``head`` (the file was made by this same run). A last line cut short by a crash is dropped."""
         text = path.read_text(encoding="utf-8")
         lines = text.splitlines(keepends=True)
         if lines and not lines[-1].endswith("\n"):
@@ -344,14 +373,13 @@ class _Job:
         if not lines:
             return {}
         try:
-            head = json.loads(lines[0])
+            first = json.loads(lines[0])
         except json.JSONDecodeError:
             raise InputError("not a predictions file written by rris-bench run (bad first line)", path) from None
-        if not isinstance(head, dict) or head.get("info") != self.info:
-            theirs = head.get("info") if isinstance(head, dict) else None
-            differ = [k for k in self.info if not isinstance(theirs, dict) or theirs.get(k) != self.info[k]]
-            raise InputError(f"made by another run (its {', '.join(differ) or 'info'} differ): delete it or run "
-                             "without --resume", path, field="info")
+        if first != head:
+            differ = ", ".join(_differing(head, first)) or "info"
+            raise InputError(f"made by another run (its {differ} differ): delete it or run without --resume", path,
+                             field="info")
         out: Dict[int, str] = {}
         for n, line in enumerate(lines[1:], 2):
             try:
@@ -365,31 +393,35 @@ class _Job:
                 out[sent_id] = line
         return out
 
-    def merge(self, parts: List[Path], in_order: bool = False) -> None:
-        """Write ``out`` from the finished parts, records in plan order, and remove the parts. A single part
-        written in plan order by this run (``in_order``) is simply renamed."""
-        if in_order and len(parts) == 1:
-            os.replace(parts[0], self.out)
+    def finish(self, part: Path, done: Path, head: Dict[str, Any], items: List[Item], in_order: bool) -> None:
+        """Write ``done`` from the finished ``part``: its records in the order of ``items`` (plan order) under
+        ``head``. A part this run wrote in that order (``in_order``) is simply renamed."""
+        if in_order:
+            os.replace(part, done)
             return
-        lines: Dict[int, str] = {}
-        for part in parts:
-            found = self._read(part, None)
-            twice = found.keys() & lines.keys()
-            if twice:
-                raise InputError(f"sent_id {min(twice)} is in two part files", part)
-            lines.update(found)
-        missing = [it.sent_id for it in self.items if it.sent_id not in lines]
+        lines = self._read(part, head, None)
+        missing = [it.sent_id for it in items if it.sent_id not in lines]
         if missing:
-            raise InputError(f"{len(missing)} samples have no prediction (first: sent_id {missing[0]})", parts[0])
-        if len(parts) == 1 and list(lines) == [it.sent_id for it in self.items]:
-            os.replace(parts[0], self.out)
+            raise InputError(f"{len(missing)} samples have no prediction (first: sent_id {missing[0]})", part)
+        if list(lines) == [it.sent_id for it in items]:
+            os.replace(part, done)
             return
-        with atomic_path(self.out) as tmp:
+        with atomic_path(done) as tmp:
             with open(tmp, "w", encoding="utf-8") as fh:
-                fh.write(jsonl_line({"info": self.info}))
-                fh.writelines(lines[it.sent_id] for it in self.items)
-        for part in parts:
-            part.unlink()
+                fh.write(jsonl_line(head))
+                fh.writelines(lines[it.sent_id] for it in items)
+        part.unlink()
+
+
+def _differing(ours: Dict[str, Any], theirs: Any) -> List[str]:
+    """The header fields in which ``theirs`` differs from ``ours`` (``info`` fields by name, others as
+    ``shard count``)."""
+    names = []
+    for section, fields in ours.items():
+        other = theirs.get(section) if isinstance(theirs, dict) else None
+        names += [key if section == "info" else f"{section} {key}" for key in fields
+                  if not isinstance(other, dict) or other.get(key) != fields[key]]
+    return names
 
 
 def format_summary(summary: Dict[str, Any]) -> str:
@@ -402,7 +434,8 @@ def format_summary(summary: Dict[str, Any]) -> str:
     rows: Iterable[Tuple[str, str]] = (
         ("adapter", summary["adapter"]),
         ("samples", f"{summary['samples']} ({summary['predicted']} predicted, {summary['resumed']} resumed, "
-                    f"{summary['processes']} process{'es' if summary['processes'] > 1 else ''})"),
+                    f"{summary['processes']} process{'es' if summary['processes'] > 1 else ''}"
+                    f"{'; ' + summary['shard'] if summary.get('shard') else ''})"),
         ("model time", f"{model:.2f} s ({summary['samples_per_second']:.1f} samples/s overall)"),
         ("data time", f"{data:.2f} s waiting for images"),
         ("overhead", f"{overhead:.2f} s{share}"),

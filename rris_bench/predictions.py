@@ -163,6 +163,9 @@ def read_predictions(path: PathLike) -> PredictionFile:
 def _info_line_alone(first: Any, path: Path) -> None:
     """A JSON Lines header must be ``{"info": {...}}`` alone: a first line holding ``info`` beside other keys
     (and no ``sent_id``) is refused, naming the keys, rather than read as a record without info."""
+    if isinstance(first, dict) and "info" in first and "shard" in first:
+        raise InputError("is one shard of a sharded run (rris-bench run --shard): join the shards with "
+                         "rris-bench merge <out> and evaluate the merged file", path)
     if isinstance(first, dict) and "info" in first and "sent_id" not in first and set(first) != {"info"}:
         extra = ", ".join(sorted(map(str, set(first) - {"info"})))
         raise InputError(f'line 1 holds {extra} beside "info": the first line must be {{"info": {{...}}}} alone '

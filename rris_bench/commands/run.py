@@ -9,7 +9,8 @@ import click
 from .. import distributed
 from ..adapters import parse_options
 from ..files import WRITE_ERRNOS, WriteError, check_writable
-from ..harness import format_summary, part_path, run
+from ..harness import format_summary, part_path, run, this_shard
+from ..shards import Shard
 from ..refer import load_dataset
 from .options import dataset_format as dataset_format_option
 
@@ -33,14 +34,19 @@ from .options import dataset_format as dataset_format_option
 @click.option("--overwrite", is_flag=True,
               help="Discard the <out>.partial of an interrupted run and start over (without it, run refuses).")
 @click.option("--workers", type=int, default=2, show_default=True, help="Threads decoding images ahead of the model.")
+@click.option("--shard", "shard_spec", metavar="I/K",
+              help="Run only shard I of K (0 <= I < K) into <out>.shard<I>-of-<K>, for job arrays or several "
+                   "machines; join the K shards with rris-bench merge <out>.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
 def command(adapter: str, data_root: Path, dataset: str, split_by: Optional[str], dataset_format: str, split: str,
             out: Path, opts: Tuple[str, ...], batch_size: Optional[int], limit: Optional[int], device: str,
-            resume: bool, overwrite: bool, workers: int, quiet: bool) -> None:
+            resume: bool, overwrite: bool, workers: int, shard_spec: Optional[str], quiet: bool) -> None:
     """Run ADAPTER over a split and write a predictions file (JSON Lines, appended per batch).
 
     ADAPTER is a name from `rris-bench adapters`, path/to/file.py:Class, or module:Class.
-    Under torchrun every process takes a shard and rank 0 merges the parts.
+    --shard I/K runs one of K shards in this process (a Slurm array task, one machine of several,
+    one xargs -P job); rris-bench merge <out> joins them into the file one run writes. Under torchrun
+    every process is a shard and rank 0 merges them.
 
     \b
     An interrupted run leaves <out>.partial: --resume continues it, --overwrite discards it; without either
@@ -55,22 +61,28 @@ def command(adapter: str, data_root: Path, dataset: str, split_by: Optional[str]
           --opt checkpoint=demo_out/checkpoints/refsegformer/last.pth --resume
       torchrun --standalone --nproc_per_node 2 -m rris_bench.cli run oracle --data-root demo_out/data \\
           --dataset rtoy --out oracle.jsonl
+      rris-bench run oracle --data-root demo_out/data --dataset rtoy --out oracle.jsonl --shard 0/3
     """
+    requested = None if shard_spec is None else Shard.parse(shard_spec)
+    shard = this_shard(requested, distributed.world())  # at the door: --shard is refused under torchrun
     options = parse_options(opts)
     check_writable(out, "--out")
     ds = load_dataset(data_root, dataset, split_by, fmt=dataset_format)
     splits = [s.strip() for s in split.split(",") if s.strip()]
     try:
         summary = run(adapter, ds, splits, out, options=options, device=device, batch_size=batch_size, limit=limit,
-                      resume=resume, overwrite=overwrite, progress=not quiet, workers=workers)
+                      resume=resume, overwrite=overwrite, progress=not quiet, workers=workers,
+                      shard=requested)
     except KeyboardInterrupt:
         click.echo(f"\nrris-bench: interrupted; the predictions written so far are in "
-                   f"{part_path(out, distributed.world())}: rerun with --resume to continue", err=True)
+                   f"{part_path(out, shard)}: rerun with --resume to continue", err=True)
         raise
     except OSError as exc:
         if exc.errno not in WRITE_ERRNOS:
             raise
-        raise WriteError(f"cannot write ({exc.strerror}); what was written is in {part_path(out, distributed.world())}"
+        raise WriteError(f"cannot write ({exc.strerror}); what was written is in {part_path(out, shard)}"
                          ": make room and rerun with --resume", out) from None
     if not quiet and distributed.world().rank == 0:
         click.echo(format_summary(summary))
+        if requested is not None:
+            click.echo(f"{'then':<11} rris-bench merge {out}   (once all {requested.count} shards are written)")
