@@ -11,6 +11,7 @@ from ..errors import InputError
 from ..files import check_writable
 from ..metrics import FORMATS, PROTOCOLS, default_out, evaluate, explain, format_record, write_record
 from ..metrics.engine import check_options, left_out_line
+from ..metrics.samples import check_per_sample_path
 from ..gcpause import paused_gc
 from ..metrics.sweep import sweep_figure, threshold_from as threshold_from_record
 from ..plots import save_figure
@@ -49,7 +50,8 @@ def _split_list(values: Tuple[str, ...]) -> Optional[list]:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Result record path (default: <predictions stem>.result.json beside the predictions).")
 @click.option("--per-sample", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write one JSON line per sentence (I, U, areas, IoU) here.")
+              help="Also write the per-sentence table here (sent_id, ref_id, exists, I, U, areas, IoU, no target, "
+                   "score, breakdown labels), as .jsonl, .csv or .parquet (needs pyarrow) by its extension.")
 @click.option("--protocol", type=click.Choice(list(PROTOCOLS)), default="default", show_default=True,
               help="Score as an official evaluator does (resolution, ground truth, splits, metric set, no-target "
                    "rule): rris-official, gres, lavt, refzom, sesame. --explain lists the rules.")
@@ -81,6 +83,7 @@ def command(predictions: Optional[Path], data_root: Path, dataset: Optional[str]
       rris-bench evaluate preds.jsonl --data-root data --protocol rris-official --no-target-rule score:0.4
       rris-bench evaluate val.jsonl --data-root data --protocol gres --threshold-sweep --out val.result.json
       rris-bench evaluate test.jsonl --data-root data --protocol gres --threshold-from val.result.json
+      rris-bench evaluate demo_out/predictions/gt-box.jsonl --data-root demo_out/data --per-sample gt-box.csv
       rris-bench evaluate --explain --protocol rris-official
     """
     if explain_only:
@@ -91,6 +94,7 @@ def command(predictions: Optional[Path], data_root: Path, dataset: Optional[str]
     check_options(ci=ci, resolution=resolution, resamples=resamples, seed=seed, model=model)
     check_writable(out or default_out(predictions), "--out")
     if per_sample is not None:
+        check_per_sample_path(per_sample)
         check_writable(per_sample, "--per-sample")
     rule_source = None
     if threshold_from is not None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 
@@ -18,17 +18,21 @@ from ..errors import InputError, InternalError
 from ..files import PathLike, write_text
 from ..gcpause import paused_gc
 from ..datasets.model import Dataset
-from .aggregate import counts, metrics, sentence_iou
+from .aggregate import counts, metrics
 from .bootstrap import intervals
 from .breakdowns import breakdowns, parse_by
 from .definitions import definition
-from .no_target import apply_rule, parse_rule
+from .no_target import NoTargetRule, apply_rule, parse_rule
 from .protocols import Protocol, get_protocol, resolve_splits
 from .references import reference_masks
 from .sweep import threshold_sweep as sweep_thresholds
 from .halves import in_halves
 from .ranking import roc_curve
+from .samples import check_per_sample_path, sentence_frame, write_per_sample
 from .stats import BREAKDOWNS, SentenceTable, measure, row_gt_areas, sentence_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RESULT_SCHEMA = "rris-result/1"
 
@@ -44,39 +48,22 @@ def evaluate(dataset: Dataset, predictions: Union[PathLike, predictions_io.Predi
     ``by``: breakdown names (see ``stats.BREAKDOWNS``); ``ci``: confidence of bootstrap intervals over refs
     (``resamples`` draws, seeded); ``resolution``: score on side x side masks resized as the official R-RIS
     code does; ``missing="empty"`` counts missing predictions as empty, ``missing="skip"`` scores
-    only the sentences that have a prediction (``counts.missing_skipped``); ``per_sample``: also write one JSON
-    line per sentence (I, U, areas, IoU). ``protocol``: a profile of ``metrics.protocols`` (resolution, ground
-    truth, splits, metric set); ``no_target_rule``: empty, null or score:T (default: the profile's), and
-    ``rule_source`` what chose it (for the record); ``threshold_sweep``: add the metrics against the
-    existence-score threshold (``metrics.sweep``). Raises InputError on bad input, before computing anything.
+    only the sentences that have a prediction (``counts.missing_skipped``); ``per_sample``: also write the
+    per-sentence table there (.jsonl, .csv or .parquet: ``metrics.samples``). ``protocol``: a profile of
+    ``metrics.protocols`` (resolution, ground truth, splits, metric set); ``no_target_rule``: empty, null or
+    score:T (default: the profile's), and ``rule_source`` what chose it (for the record); ``threshold_sweep``:
+    add the metrics against the existence-score threshold (``metrics.sweep``). Raises InputError on bad input, before computing anything.
     """
     profile = get_protocol(protocol)
     rule = parse_rule(no_target_rule or profile.no_target_rule)
     resolution = _resolution(profile, resolution)
     by = parse_by(by)
     check_options(ci=ci, resolution=resolution, resamples=resamples, seed=seed, model=model)
-    predictions_io.check_missing_option(missing)
-    split_list = resolve_splits(list(splits) if splits else None, dataset.splits, profile.splits)
-    selection = predictions_io.Selection(dataset, split_list)  # unknown split names fail here, before reading
-    with paused_gc():
-        pred_file = predictions if isinstance(predictions, predictions_io.PredictionFile) \
-            else predictions_io.read_predictions(predictions)
-        gt_rles, gt_areas = reference_masks(dataset, selection.refs, profile, use_cache=use_cache)
-        valid = predictions_io.finish(_checked(pred_file, selection, gt_rles, gt_areas, resolution), selection,
-                                      pred_file.path, missing=missing, line_of=pred_file.line_of)
-        table = sentence_table(selection, valid, row_gt_areas(selection, valid, gt_rles, gt_areas, resolution),
-                               labels=BREAKDOWNS if per_sample is not None else by)
-        check_table(table)  # the measured statistics, before any rule or profile uses them
-        null = valid.columns["null"] | ~valid.covered
-        skipped = valid.missing_filled if missing == "skip" else 0
-        if skipped:  # score only the sentences that have a prediction
-            keep = np.flatnonzero(valid.covered)
-            table, null = table.subset(keep), null[keep]
-        if profile.positives_only:  # LAVT's code knows no negatives (see the profile's notes)
-            keep = np.flatnonzero(table.exists)
-            table, null = table.subset(keep), null[keep]
-        sweep = sweep_thresholds(table, null, profile) if threshold_sweep else None
-        table = apply_rule(table, rule, null, profile)
+    if per_sample is not None:
+        check_per_sample_path(per_sample)
+    scored = _score(dataset, predictions, splits, profile, rule, resolution, missing, use_cache,
+                    BREAKDOWNS if per_sample is not None else by, threshold_sweep)
+    pred_file, split_list, table = scored.pred_file, scored.split_list, scored.table
     if per_sample is not None:
         write_per_sample(table, per_sample)
     info = pred_file.info or {}
@@ -94,8 +81,8 @@ def evaluate(dataset: Dataset, predictions: Union[PathLike, predictions_io.Predi
                      "no_target_rule_source": rule_source or ("--no-target-rule" if no_target_rule else
                                                               "the profile's default"),
                      "splits_selected": list(split_list or dataset.splits)},
-        "counts": {**counts(table, valid.missing_filled - skipped), "missing_skipped": skipped,
-                   **left_out(dataset, selection, gt_areas)},
+        "counts": {**counts(table, scored.missing_filled - scored.skipped), "missing_skipped": scored.skipped,
+                   **scored.left_out},
         "metrics": metrics(table, profile),
         "decision_rules": {m: "score ranking (no threshold)" if m in ("AUROC", "AP") else str(rule)
                            for m in profile.metrics},
@@ -104,11 +91,72 @@ def evaluate(dataset: Dataset, predictions: Union[PathLike, predictions_io.Predi
         "intervals": intervals(table, ci, resamples, seed, profile) if ci is not None else {},
         "curves": {},
     }
-    if sweep is not None:
-        record["threshold_sweep"] = sweep
+    if scored.sweep is not None:
+        record["threshold_sweep"] = scored.sweep
     if table.score is not None and table.exists.any() and (~table.exists).any():
         record["curves"]["roc"] = roc_curve(table.exists, table.score)
     return record
+
+
+class _Scored(NamedTuple):
+    """What ``evaluate`` and ``per_sample_frame`` share: the checked file and the per-sentence table (after
+    the no-target rule), with what the record counts about them."""
+
+    pred_file: predictions_io.PredictionFile
+    split_list: List[str]
+    table: SentenceTable
+    missing_filled: int
+    skipped: int
+    sweep: Optional[Dict[str, Any]]
+    left_out: Dict[str, int]
+
+
+def _score(dataset: Dataset, predictions: Union[PathLike, predictions_io.PredictionFile],
+           splits: Optional[Sequence[str]], profile: Protocol, rule: NoTargetRule, resolution: Optional[int],
+           missing: str, use_cache: bool, labels: Sequence[str], threshold_sweep: bool) -> _Scored:
+    """Read and check ``predictions``, measure every selected sentence and apply ``rule``: the table every
+    metric and the per-sample file come from (``labels``: the breakdowns its rows carry)."""
+    predictions_io.check_missing_option(missing)
+    split_list = resolve_splits(list(splits) if splits else None, dataset.splits, profile.splits)
+    selection = predictions_io.Selection(dataset, split_list)  # unknown split names fail here, before reading
+    with paused_gc():
+        pred_file = predictions if isinstance(predictions, predictions_io.PredictionFile) \
+            else predictions_io.read_predictions(predictions)
+        gt_rles, gt_areas = reference_masks(dataset, selection.refs, profile, use_cache=use_cache)
+        valid = predictions_io.finish(_checked(pred_file, selection, gt_rles, gt_areas, resolution), selection,
+                                      pred_file.path, missing=missing, line_of=pred_file.line_of)
+        table = sentence_table(selection, valid, row_gt_areas(selection, valid, gt_rles, gt_areas, resolution),
+                               labels=labels)
+        check_table(table)  # the measured statistics, before any rule or profile uses them
+        null = valid.columns["null"] | ~valid.covered
+        skipped = valid.missing_filled if missing == "skip" else 0
+        if skipped:  # score only the sentences that have a prediction
+            keep = np.flatnonzero(valid.covered)
+            table, null = table.subset(keep), null[keep]
+        if profile.positives_only:  # LAVT's code knows no negatives (see the profile's notes)
+            keep = np.flatnonzero(table.exists)
+            table, null = table.subset(keep), null[keep]
+        sweep = sweep_thresholds(table, null, profile) if threshold_sweep else None
+        table = apply_rule(table, rule, null, profile)
+    return _Scored(pred_file, split_list, table, valid.missing_filled, skipped, sweep,
+                   left_out(dataset, selection, gt_areas))
+
+
+def per_sample_frame(dataset: Dataset, predictions: Union[PathLike, predictions_io.PredictionFile],
+                     splits: Optional[Sequence[str]] = None, *, resolution: Optional[int] = None,
+                     missing: str = "error", protocol: str = "default", no_target_rule: Optional[str] = None,
+                     use_cache: bool = True) -> "pd.DataFrame":
+    """The per-sentence table of ``predictions`` on ``dataset`` as a pandas DataFrame, for error analysis:
+    one row per scored sentence (dataset order) with sent_id, ref_id, exists, I, U, pred_area, gt_area, iou,
+    no_target, score (if scored) and every breakdown label (``metrics.samples``). The options mean what they
+    mean for ``evaluate``, so the rows are those ``evaluate(..., per_sample="x.jsonl")`` writes. Raises
+    InputError on bad input."""
+    profile = get_protocol(protocol)
+    rule = parse_rule(no_target_rule or profile.no_target_rule)
+    resolution = _resolution(profile, resolution)
+    check_options(resolution=resolution)
+    scored = _score(dataset, predictions, splits, profile, rule, resolution, missing, use_cache, BREAKDOWNS, False)
+    return sentence_frame(scored.table)
 
 
 def _resolution(profile: Protocol, resolution: Optional[int]) -> Optional[int]:
@@ -185,22 +233,6 @@ def check_table(table: SentenceTable) -> None:
                             f"{int(table.ref_ids[table.ref[i]])}): I={int(table.I[i])}, U={int(table.U[i])}, "
                             f"A={int(table.A[i])}, G={int(table.G[i])} ({int(bad.sum())} sentences in all); "
                             "nothing was scored")
-
-
-def write_per_sample(table: SentenceTable, path: PathLike) -> None:
-    """One JSON line per sentence: sent_id, ref_id, exists, I, U, predicted and ground-truth area, IoU."""
-    iou = sentence_iou(table)
-    lines = []
-    for i in range(len(table)):
-        row = {"sent_id": int(table.sent_id[i]), "ref_id": int(table.ref_ids[table.ref[i]]),
-               "exists": bool(table.exists[i]), "I": int(table.I[i]), "U": int(table.U[i]),
-               "pred_area": int(table.A[i]), "gt_area": int(table.G[i]), "iou": round(float(iou[i]), 9)}
-        if table.score is not None:
-            row["score"] = float(table.score[i])
-        for name, labels in table.labels.items():
-            row[name] = labels[i]
-        lines.append(json.dumps(row, separators=(",", ":")))
-    write_text(path, "\n".join(lines) + ("\n" if lines else ""))
 
 
 def write_record(record: Dict[str, Any], path: PathLike) -> None:
