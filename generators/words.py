@@ -92,6 +92,13 @@ PLURAL_ONLY = frozenset({"skis", "scissors", "glasses", "sunglasses", "pants", "
                          "binoculars", "tongs", "goggles", "pliers"})
 
 ARTICLES = frozenset({"a", "an"})
+# Nouns that name a part or a portion of an object ("sandwich *slice*", "*back end* of elephant"): a category
+# noun that owns one is not swapped, since the new object may have no such part ("skateboard slice").
+PART_WORDS = frozenset({
+    "head", "heads", "face", "arm", "arms", "leg", "legs", "hand", "hands", "foot", "feet", "hair", "body",
+    "butt", "tail", "trunk", "shoulder", "back", "top", "bottom", "front", "rear", "side", "half", "halves",
+    "part", "piece", "pieces", "slice", "slices", "portion", "section", "end", "edge", "corner", "reflection",
+    "tire", "door", "window", "wheel", "frame", "handle"})
 # Nouns that name no category but stand for the target ("left one", "thing on the right").
 GENERIC_TARGETS = frozenset({"one", "ones", "thing", "things", "object", "objects", "item", "items", "stuff"})
 

@@ -170,6 +170,29 @@ def test_a_swapped_noun_keeps_only_modifiers_that_fit_any_object(name, sentence,
     assert out.text == expected and out.provenance.get("dropped") == dropped
 
 
+@pytest.mark.parametrize("name,sentence,present", [
+    ("object_swap", "sandwich slice most right", ["sandwich"]),
+    ("object_swap", "back end of elephant on right edge of pic", ["elephant"]),
+    ("object_swap", "the left piece of pizza", ["pizza"]),
+    ("similar_object", "elephant butt", ["elephant"]),
+    ("relation_swap", "man sitting on the back of the bus", ["person", "bus"]),
+])
+def test_a_noun_that_owns_a_part_is_not_swapped(name, sentence, present):
+    """'skateboard slice', 'back end of fork': the new object may have no such part."""
+    for seed in range(10):
+        out = run(name, ctx([sentence], present), seed)
+        assert out is None or "replaced" not in out.provenance, out.text
+
+
+def test_owns_a_part_tells_parts_from_relations():
+    from rris_bench.generators.parse import owns_a_part
+    cases = {("sandwich slice most right", 0): True, ("the top of the bus", 4): True,
+             ("cat on top of the car", 4): False, ("bird in front of the elephant", 5): False,
+             ("guy front", 0): False, ("elephant on left", 0): False}
+    for (sentence, start), expected in cases.items():
+        assert owns_a_part(sentence.split(), start, start + 1) is expected, sentence
+
+
 def test_random_category_names_an_absent_category_once():
     c = ctx(["man on right"], ["person"], absent=["bus", "kite"])
     got = set()
