@@ -1,5 +1,5 @@
 """count_ordinal: a count or an ordinal past the number of instances ("three dogs" with two dogs; "the
-third giraffe from the left" with two giraffes).
+third giraffe from the left" with two giraffes; plural-only nouns in pairs: "the third pair of skis").
 
 The target's category first, then the image's others; the number is one or two past the count of every
 instance the noun can name, and no crowd annotation may be among them (a crowd has no count).
@@ -13,6 +13,7 @@ from typing import List, Optional, Tuple
 from . import claims
 from .base import INSTANCES_CHECKED, Candidate, Context, random_order
 from .instance_attribute import categories_in_order, named_by
+from .words import counted
 
 NAME = "count_ordinal"
 KIND = "instance"
@@ -31,9 +32,9 @@ def _options(ctx: Context, cid: int) -> List[Tuple[str, int, str]]:
     options = []
     for number in (count + 1, count + 2):
         if claims.count_exceeded(ctx, named, number):
-            options.append((f"{NUMBERS[number]} {ctx.lexicon.noun(cid, plural=True)}", number, "count"))
-            options += [(f"the {ORDINALS[number]} {ctx.lexicon.noun(cid)} {side}", number, "ordinal")
-                        for side in SIDES]
+            noun = ctx.lexicon.noun(cid)  # "three pairs of skis", "the third pair of skis from the left"
+            options.append((f"{NUMBERS[number]} {counted(noun, plural=True)}", number, "count"))
+            options += [(f"the {ORDINALS[number]} {counted(noun)} {side}", number, "ordinal") for side in SIDES]
     return options
 
 

@@ -163,6 +163,14 @@ def _inflect():
     return inflect.engine()
 
 
+def counted(noun: str, plural: bool = False) -> str:
+    """The noun as one countable thing, or several: a plural-only noun is counted in pairs ("the third pair
+    of skis", "three pairs of scissors"); any other noun is given as it is (``plural``: its plural)."""
+    if noun.split(" ")[-1] in PLURAL_ONLY:
+        return f"{'pairs' if plural else 'pair'} of {noun}"
+    return pluralize(noun) if plural else noun
+
+
 def fix_articles(tokens: list) -> list:
     """Make every 'a' / 'an' agree with the word after it, and turn one before a plural-only noun (past its
     attribute words) into "a pair of" (in place; returns the list)."""

@@ -105,6 +105,17 @@ def test_two_giraffes():
     assert_checked_claims_hold(c, found)
 
 
+def test_plural_only_nouns_are_counted_in_pairs():
+    c = ctx(["skis on left"], objects=[("skis", (50, 300, 100, 40)), ("skis", (300, 310, 100, 40))])
+    counts = texts(everything(c), "count_ordinal")
+    assert {"three pairs of skis", "the third pair of skis from the left"} <= counts
+    assert not any(t.startswith("the third skis") or t == "three skis" for t in counts), counts
+    for seed in range(10):
+        out = STRATEGIES["object_swap"].generate(ctx(["a dog on the left"], ["dog"], absent=["skis"]),
+                                                 random.Random(seed))
+        assert out.text == "a pair of skis on the left"
+
+
 def test_one_large_bus():
     c = ctx(["big bus", "the bus"], objects=BIG_BUS)
     found = everything(c)
