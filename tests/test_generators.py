@@ -152,6 +152,12 @@ def test_relation_swap_object_fits_the_verb_and_preposition():
     # spatial relations take any object
     assert run("relation_swap", ctx(["elephant next to the bus"], ["elephant", "bus"], absent=["train"])).text == \
         "elephant next to the train"
+    # read in a RefCOCO build: "man in toilet" (from "man in car"), "bed with giraffe on it" (from a cat)
+    for seed in range(20):
+        out = run("relation_swap", ctx(["man in the car"], ["person", "car"], absent=["toilet", "bus"]), seed)
+        assert out.text == "man in the bus", out.text
+        out = run("relation_swap", ctx(["bed with cat on it"], ["bed", "cat"], absent=["giraffe", "dog"]), seed)
+        assert out.text == "bed with dog on it", out.text
 
 
 @pytest.mark.parametrize("name,sentence,present,absent,expected,dropped", [
