@@ -125,15 +125,50 @@ def test_counts_decoder_in_bulk_equals_one_by_one(seed, n):
         assert (bulk.valid[i], bulk.reason[i], bulk.area[i]) == (alone.valid[0], alone.reason[0], alone.area[0])
 
 
-@settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 2 ** 16), side=st.sampled_from([7, 50, 480, 1000]))
-def test_resize_from_runs_is_pillows_nearest(seed, side):
+def _random_mask(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """Empty, full, one pixel, a box, or noise of a random density."""
+    kind = rng.integers(0, 5)
+    mask = np.zeros((h, w), bool)
+    if kind == 1:
+        mask[:] = True
+    elif kind == 2:
+        mask[rng.integers(0, h), rng.integers(0, w)] = True
+    elif kind == 3:
+        r, c = sorted(rng.integers(0, h + 1, 2)), sorted(rng.integers(0, w + 1, 2))
+        mask[r[0]:r[1], c[0]:c[1]] = True
+    elif kind == 4:
+        mask = rng.random((h, w)) < rng.random()
+    return mask
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2 ** 16), side=st.sampled_from([1, 7, 50, 479, 480, 481, 1000]))
+def test_resize_from_runs_equals_dense_pillow_resize(seed, side):
+    """The fast paths (many RLEs resized together from their runs, overlaps counted on intervals; areas alone
+    from the runs' ends) give exactly
+    the areas and overlaps of Pillow's NEAREST resize of the dense masks: odd sizes below and above the side,
+    1-pixel images, empty, full and 1-pixel masks, ground truths already at side x side, several sizes in
+    one call."""
     from metrics_cases import pil_resize
-    from rris_bench.metrics.resize import column_prefix, resize_nearest, resized_area_and_overlap
+    from rris_bench.metrics.resize import Coverage, resize_many, resize_nearest, resized_areas
     rng = np.random.default_rng(seed)
-    h, w = (int(v) for v in rng.integers(1, 700, 2))
-    mask, gt = rng.random((h, w)) < rng.random(), rng.random((h, w)) < rng.random()
-    expected, expected_gt = pil_resize(mask, side), pil_resize(gt, side)
-    assert (resize_nearest(masks.encode(mask), side) == expected).all()
-    area, overlap = resized_area_and_overlap(masks.encode(mask), side, column_prefix(expected_gt))
-    assert (area, overlap) == (expected.sum(), (expected & expected_gt).sum())
+    shapes = [(1, 1), (side, side)] + [tuple(int(v) for v in rng.integers(1, 1100, 2)) for _ in range(4)]
+    shapes += [(int(rng.integers(1, 40)) * 2 + 1, int(rng.integers(1, 40)) * 2 + 1) for _ in range(2)]
+    preds, gts = [], []
+    for h, w in shapes:
+        for _ in range(3):
+            preds.append(_random_mask(rng, h, w))
+        gts.append(_random_mask(rng, h, w))
+    of_gt = np.repeat(np.arange(len(gts)), 3)
+    of_gt[rng.random(len(of_gt)) < 0.2] = -1  # a negative: no ground truth to overlap
+    expected, expected_gt = [pil_resize(m, side) for m in preds], [pil_resize(m, side) for m in gts]
+    resized, resized_gt = resize_many([masks.encode(m) for m in preds], side), \
+        resize_many([masks.encode(m) for m in gts], side)
+    overlap = Coverage(resized_gt).overlaps(resized, of_gt)
+    assert resized.areas().tolist() == [int(m.sum()) for m in expected]
+    assert resized_areas([masks.encode(m) for m in preds], side).tolist() == [int(m.sum()) for m in expected]
+    assert resized_gt.areas().tolist() == [int(m.sum()) for m in expected_gt]
+    assert overlap.tolist() == [int((m & expected_gt[g]).sum()) if g >= 0 else 0 for m, g in zip(expected, of_gt)]
+    k = int(rng.integers(0, len(preds)))
+    assert (resize_nearest(masks.encode(preds[k]), side) == expected[k]).all()
+    assert (resized.dense(k) == expected[k]).all()

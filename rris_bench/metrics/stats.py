@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import masks
 from ..datasets.model import Dataset, Ref, Sentence
-from .resize import column_prefix, resize_nearest, resized_area_and_overlap
+from .resize import Coverage, resize_many, resized_areas
 
 if TYPE_CHECKING:  # predictions imports metrics.rle; a runtime import here would be circular
     from ..predictions import CheckedRecords, Selection, ValidPredictions
@@ -101,29 +101,35 @@ def measure(checked: "CheckedRecords", selection: "Selection", gt_rles: List[mas
     checked.segmentations = None
 
 
+_CHUNK_BYTES = 1 << 20  # predictions are resized in groups of about this many bytes of counts
+
+
 def _resized(checked: "CheckedRecords", selection: "Selection", gt_rles: List[masks.RLE], exists: np.ndarray,
              side: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per accepted record, on side x side: overlap with the resized ground truth, predicted area, and the
-    resized ground truth's area."""
+    resized ground truth's area. Every mask is resized from its runs, many at once (``resize``)."""
     refs = selection.ref_of_row[checked.rows]
-    inter, area, gt_area = (np.zeros(len(refs), dtype=np.int64) for _ in range(3))
-    current, prefix = -1, np.zeros((side, side + 1), dtype=np.int64)
-    for i in np.argsort(refs, kind="stable").tolist():  # one resized ground truth at a time
-        if refs[i] != current:
-            current, prefix = int(refs[i]), column_prefix(at_side(gt_rles[refs[i]], side))
-        gt_area[i] = int(prefix[:, -1].sum())
-        if checked.areas[i]:
-            area[i], overlap = resized_area_and_overlap(checked.segmentations[i], side, prefix)
-            inter[i] = overlap if exists[i] else 0
+    wanted = np.unique(refs)
+    mask_of_ref = np.full(len(selection.refs), -1, dtype=np.int64)
+    mask_of_ref[wanted] = np.arange(len(wanted))
+    gt = resize_many([gt_rles[j] for j in wanted.tolist()], side)
+    gt_area = gt.areas()[mask_of_ref[refs]]
+    coverage = Coverage(gt)
+    inter, area = np.zeros(len(refs), dtype=np.int64), np.zeros(len(refs), dtype=np.int64)
+    segs = checked.segmentations
+    todo = np.flatnonzero(checked.areas > 0)  # malformed RLEs have area 0: never decoded
+    sizes = np.cumsum(np.fromiter((len(segs[i]["counts"]) for i in todo.tolist()), dtype=np.int64,
+                                  count=len(todo)))
+    edges = np.unique(np.r_[0, np.searchsorted(sizes, np.arange(_CHUNK_BYTES, sizes[-1], _CHUNK_BYTES)),
+                            len(todo)]) if len(todo) else np.zeros(1, dtype=np.int64)
+    for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist()):
+        chunk = todo[lo:hi]
+        positive, negative = chunk[exists[chunk]], chunk[~exists[chunk]]
+        pieces = resize_many([segs[i] for i in positive.tolist()], side)  # overlaps need the pieces
+        area[positive] = pieces.areas()
+        inter[positive] = coverage.overlaps(pieces, mask_of_ref[refs[positive]])
+        area[negative] = resized_areas([segs[i] for i in negative.tolist()], side)
     return inter, area, gt_area
-
-
-def at_side(rle: masks.RLE, side: int) -> np.ndarray:
-    """Boolean (side, side) mask of a ground truth: decoded when already that size (a protocol that
-    rasterises at side x side), else resized with Pillow's NEAREST rule."""
-    if [int(v) for v in rle["size"]] == [side, side]:
-        return masks.decode(rle)
-    return resize_nearest(rle, side)
 
 
 def row_gt_areas(selection: "Selection", preds: "ValidPredictions", gt_rles: List[masks.RLE],
@@ -135,7 +141,7 @@ def row_gt_areas(selection: "Selection", preds: "ValidPredictions", gt_rles: Lis
         return gt_areas[selection.ref_of_row]
     lacking = np.unique(selection.ref_of_row[~preds.covered])
     resized = np.zeros(len(selection.refs), dtype=np.int64)
-    resized[lacking] = [int(at_side(gt_rles[j], resolution).sum()) for j in lacking.tolist()]
+    resized[lacking] = resized_areas([gt_rles[j] for j in lacking.tolist()], resolution)
     return np.where(preds.covered, preds.columns["G"], resized[selection.ref_of_row])
 
 
