@@ -72,6 +72,17 @@ def union(rles: Sequence[RLE], height: int, width: int) -> RLE:
     return _as_str(mask_utils.merge([_as_bytes(r) for r in rles], intersect=0))
 
 
+def intersection(a: RLE, b: RLE) -> RLE:
+    """The pixels two same-size RLEs share, merged run by run by pycocotools (never decoded to dense)."""
+    return _as_str(mask_utils.merge([_as_bytes(a), _as_bytes(b)], intersect=1))
+
+
+def from_runs(runs: Sequence[int], height: int, width: int) -> RLE:
+    """Run lengths (background first, adding up to height * width, column-major) -> compressed RLE."""
+    return _as_str(mask_utils.frPyObjects({"size": [height, width], "counts": [int(r) for r in runs]},
+                                          height, width))
+
+
 def from_box(box: Sequence[float], height: int, width: int) -> RLE:
     """A filled [x, y, w, h] box -> RLE, with the pixel coverage pycocotools gives boxes."""
     return _as_str(mask_utils.frPyObjects(np.array([box], dtype=np.float64), height, width)[0])

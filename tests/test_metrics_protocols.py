@@ -172,6 +172,25 @@ def test_sum_is_one_parts_rule_drops_overlapping_polygon_parts(tmp_path):
     assert lavt == pytest.approx(100 * (gt480 & pred480).sum() / (gt480 | pred480).sum())
 
 
+def test_sum_is_one_rule_on_several_targets_is_the_dense_or_of_part_counts(tmp_path):
+    """Several targets under ``sum==1``: SESAME ORs the targets' uint8 part counts and keeps the value 1 (1|1
+    stays, 2|1 = 3 drops); the ground truth, merged in RLE space, is that mask, pixel for pixel."""
+    from rris_bench.metrics.references import reference_masks
+    a_parts = [[2, 2, 12, 2, 12, 12, 2, 12], [8, 8, 18, 8, 18, 18, 8, 18]]
+    b_parts = [[10, 0, 20, 0, 20, 10, 10, 10], [0, 14, 5, 14, 5, 20, 0, 20]]
+    ds = _write(tmp_path, "multi", {1: (20, 20)}, [
+        {"ref_id": 1, "image_id": 1, "split": "val", "targets": [1, 2], "sentences": [sentence(1, "things")]}],
+        [_ann(1, 1, polygons=a_parts), _ann(2, 1, polygons=b_parts)])
+    counts = [mask_utils.decode(mask_utils.frPyObjects(p, 20, 20)).astype(np.uint8).sum(axis=2)
+              for p in (a_parts, b_parts)]
+    want = (counts[0] | counts[1]) == 1
+    total = counts[0] + counts[1]
+    assert (total == 1).sum() < want.sum() < (total > 0).sum()  # 1|1 stays (a sum would drop it), 2|1 drops
+    for name in ("sesame", "rris-official", "lavt"):
+        rles, areas = reference_masks(ds, ds.refs_in(), PROTOCOLS[name])
+        assert (masks.decode(rles[0]) == want).all() and areas[0] == want.sum()
+
+
 def test_gres_rasterises_scaled_polygons_so_an_exact_mask_scores_below_100(tmp_path):
     polygon = [[1.5, 1.2, 8.3, 2.1, 6.7, 8.8, 2.2, 7.4]]
     ds = _write(tmp_path, "poly", {1: (10, 13)}, [

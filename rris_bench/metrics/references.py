@@ -11,11 +11,12 @@ mask:
 - resolution ``polygons-scaled``: ReLA scales each annotation's polygons by (side / width, side / height) and
   rasterises them at side x side (detectron2 ``ResizeTransform.apply_coords`` + ``convert_coco_poly_to_mask``).
 
-Unions of several annotations are merged in RLE space (pycocotools ``merge``): no dense decoding.
+Unions of several annotations are merged in RLE space (pycocotools ``merge``; under ``sum==1`` with a
+complement built from the runs): no dense decoding.
 """
 from __future__ import annotations
 
-from typing import List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 from pycocotools import mask as mask_utils
@@ -25,6 +26,7 @@ from ..datasets.model import Dataset, Ref
 from .groundtruth import ground_truth, ref_ground_truth
 from .protocols import PARTS_SUM_IS_ONE, PARTS_UNION, POLYGONS_SCALED, Protocol
 from .resize import resize_nearest
+from .rle import foreground_runs
 
 
 def _valid_polygons(segmentation: Any) -> List[List[float]]:
@@ -92,7 +94,7 @@ def reference_masks(dataset: Dataset, refs: Sequence[Ref], protocol: Protocol,
         if len(anns) == 1:
             rles.append(per_ann[anns[0]][0])
         elif anns and protocol.parts == PARTS_SUM_IS_ONE and protocol.resolution != POLYGONS_SCALED:
-            rles.append(_sesame_union(dataset, anns))
+            rles.append(_sesame_union(dataset, anns, per_ann))
         else:
             rles.append(masks.union([per_ann[a][0] for a in anns], *size))
     areas = np.array([per_ann[t[0]][1] if len(t) == 1 else masks.area(r) for t, r in zip(targets, rles)],
@@ -100,10 +102,23 @@ def reference_masks(dataset: Dataset, refs: Sequence[Ref], protocol: Protocol,
     return rles, areas
 
 
-def _sesame_union(dataset: Dataset, anns: Sequence[int]) -> masks.RLE:
+def _sesame_union(dataset: Dataset, anns: Sequence[int], once: Dict[int, Tuple[masks.RLE, int]]) -> masks.RLE:
     """Several annotations under the ``sum==1`` rule: SESAME ORs the annotations' uint8 part counts and only
-    the value 1 counts (a pixel any annotation covers twice drops out). Dense, but only for such refs."""
-    combined = part_counts(dataset, anns[0])
-    for a in anns[1:]:
-        combined = combined | part_counts(dataset, a)
-    return masks.encode(combined == 1)
+    the value 1 counts. An OR of counts is 1 exactly where every count is 0 or 1 and one is 1, so this is the
+    union of the pixels each annotation covers once (``once``: per annotation, ``_single_part_rle``) minus
+    the pixels any covers twice or more, all merged in RLE space (pycocotools; no dense decoding)."""
+    image = dataset.images[dataset.anns[anns[0]]["image_id"]]
+    size = (image["height"], image["width"])
+    twice = [masks.intersection(dataset.ann_rle(a), _complement(once[a][0])) for a in anns]
+    return masks.intersection(masks.union([once[a][0] for a in anns], *size),
+                              _complement(masks.union(twice, *size)))
+
+
+def _complement(rle: masks.RLE) -> masks.RLE:
+    """The pixels ``rle`` leaves out (pycocotools has no complement: its runs with the roles swapped)."""
+    height, width = int(rle["size"][0]), int(rle["size"][1])
+    counts = rle["counts"] if isinstance(rle["counts"], str) else rle["counts"].decode("ascii")
+    _, start, end = foreground_runs([counts])
+    runs = np.diff(np.concatenate([[0], np.column_stack([start, end]).ravel(), [height * width]]))
+    runs = runs[1:] if runs[0] == 0 else np.concatenate([[0], runs])  # the complement's background first
+    return masks.from_runs(runs[:-1] if len(runs) > 1 and runs[-1] == 0 else runs, height, width)

@@ -68,14 +68,17 @@ def foreground_runs(counts: Sequence[str]) -> Tuple[np.ndarray, np.ndarray, np.n
     for offset in (1, 2):
         at = np.minimum(first + offset, len(values) - 1)
         base[np.arange(n), (first + offset) % 2] = np.where(m > offset, runs[at] - values[at], 0)
-    runs[0::2] -= np.repeat(base[:, 0], m)[0::2]
-    runs[1::2] -= np.repeat(base[:, 1], m)[1::2]
+    even = (first + m + 1) // 2 - (first + 1) // 2  # numbers of each string at even global positions
+    runs[0::2] -= np.repeat(base[:, 0], even)
+    runs[1::2] -= np.repeat(base[:, 1], m - even)
     runs[first] = values[first]  # the first run is its own number
-    ends = np.cumsum(runs)
-    ends -= np.repeat(ends[first] - runs[first], m)  # pixel positions within each string
+    ends = np.cumsum(runs)  # pixel positions, plus what the strings before take
     fg = m // 2  # foreground runs are the odd ones
     fg_index = 2 * np.arange(int(fg.sum()), dtype=np.int64) + np.repeat(first + 1 - 2 * (np.cumsum(fg) - fg), fg)
+    before = np.repeat(ends[first] - runs[first], fg)
     owner, start, end = np.repeat(np.arange(n, dtype=np.int64), fg), ends[fg_index - 1], ends[fg_index]
+    start -= before
+    end -= before
     if (end <= start).any():
         keep = end > start
         owner, start, end = owner[keep], start[keep], end[keep]
