@@ -20,12 +20,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
-from tqdm import tqdm
-
 from . import __version__
 from .errors import InputError
 from .files import PathLike, atomic_dir, sha256_file
 from .gcpause import paused_gc
+from .progress import bar as progress_bar
 from .datasets import grefcoco, refer
 from .datasets.model import Dataset, Ref, Sentence
 from .refer import load_dataset, robust_name
@@ -360,7 +359,7 @@ def _build(ds: Dataset, chosen, root: Path, dataset: str, out_name: str, negativ
     out_refs: List[Ref] = []
     per_split: Dict[str, Dict[str, Any]] = {}
     # file order: new sent_ids follow it; each ref's negatives are made and stored at once
-    for ref in tqdm(ds.refs_list, desc="negatives", unit="ref", disable=None if progress else True):
+    for ref in progress_bar(len(ds.refs_list), "negatives", "ref", enabled=progress, iterable=ds.refs_list):
         sentences: List[Sentence] = list(ref["sentences"])
         if ref["ref_id"] in chosen_ids:
             if ref["split"] not in per_split:

@@ -52,7 +52,7 @@ def run_demo(out_dir: Path, *, seed: int = 0, split: str = "val", models: Sequen
     Layout: ``data/`` (toy and rtoy in the refer format), ``checkpoints/``, ``predictions/<model>.jsonl``,
     ``results/<model>.json`` (result records), ``leaderboard/`` (README.md, index.html, plots/).
     Training and running show progress bars (``progress``); torch's threads are whatever this process set:
-    ``rris-bench demo`` calls ``rris_bench.threads.configure`` first (one thread unless told otherwise).
+    ``rris-bench demo`` calls ``rris_bench.threads.configure`` first (a count chosen from the machine's load).
     ``max_steps`` stops each model's training early (a quick look; the numbers are then not the documented
     ones). LAVT+ starts from the LAVT checkpoint written just before when both run, so LAVT trains once.
     """

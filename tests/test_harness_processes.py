@@ -81,6 +81,7 @@ def test_two_torchrun_processes_write_what_one_process_writes(world, tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 0, stderr[-3000:]
     assert "2 processes" in stdout and stdout.count("model time") == 1  # rank 0 reports
+    assert stdout.count("torch threads: 1 intra-op (OMP_NUM_THREADS)") == 1
     assert two.read_bytes() == one.read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one.jsonl", "two.jsonl"]  # parts removed
 

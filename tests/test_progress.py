@@ -83,3 +83,17 @@ def test_training_reports_step_and_loss_in_a_log(tmp_path, capsys):
     assert lines[0].startswith("train refsegformer: 0/3")
     assert lines[-1].startswith("train refsegformer: 3/3 (100%)") and "loss=" in lines[-1]
     assert "step/s" in lines[-1] or "s/step" in lines[-1]  # tqdm inverts a rate below 1
+
+
+def test_the_builder_reports_refs_per_second_in_a_log(tmp_path, capsys):
+    from rris_bench import toy
+    from rris_bench.build import build_robust_dataset
+
+    toy.generate(tmp_path, seed=0, n_images={"val": 3})
+    capsys.readouterr()
+    build_robust_dataset(tmp_path, "toy", seed=0, parser="lexicon", progress=True)
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("negatives: ")]
+    assert "\r" not in "".join(lines) and lines[0].startswith("negatives: 0/")
+    total = lines[0].split("/")[1].split(" ")[0]
+    assert int(total) > 0 and lines[-1].startswith(f"negatives: {total}/{total} (100%)")
+    assert "ref/s" in lines[-1] or "s/ref" in lines[-1]

@@ -143,6 +143,7 @@ def test_torchrun_two_processes_match_one_process_with_the_same_global_batch(dat
                           "--batch-size", "2", "--out", str(tmp_path / "ddp")],
                          env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.count("torch threads: 1 intra-op (OMP_NUM_THREADS)") == 1  # rank 0 alone says it
     torch.set_num_threads(1)
     train(_task(data), data, tmp_path / "one",
           TrainConfig(epochs=50, batch_size=4, lr=1e-3, max_steps=3, val_split=None, progress=False))

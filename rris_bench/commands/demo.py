@@ -18,9 +18,9 @@ from ..demo import DEMO_MODELS, run_demo
 @click.option("--models", default=",".join(DEMO_MODELS), show_default=True,
               help="Comma-separated models to run (trained ones are trained first).")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="torch intra-op threads (default: OMP_NUM_THREADS if set, else 1: the tiny models gain nothing "
-                   "from a second thread, and one thread keeps its fair share on a busy machine). The numbers "
-                   "repeat for a given seed and thread count.")
+              help="torch intra-op threads (default: OMP_NUM_THREADS if set, else one per core the machine's "
+                   "other work leaves free, at least 1: two on an idle 2-core machine, one on a busy one). The "
+                   "numbers repeat for a given seed and thread count (the README names the count of its figures).")
 @click.option("--max-steps", type=click.IntRange(min=1), default=None,
               help="Stop each model's training after this many steps (a quick look: the numbers are then not "
                    "the README's).")

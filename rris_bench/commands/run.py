@@ -7,6 +7,7 @@ from typing import Optional, Tuple
 import click
 
 from .. import distributed
+from .. import threads as torch_threads
 from ..adapters import parse_options
 from ..files import WRITE_ERRNOS, WriteError, check_writable
 from ..harness import format_summary, part_path, run, this_shard
@@ -37,10 +38,14 @@ from .options import dataset_format as dataset_format_option
 @click.option("--shard", "shard_spec", metavar="I/K",
               help="Run only shard I of K (0 <= I < K) into <out>.shard<I>-of-<K>, for job arrays or several "
                    "machines; join the K shards with rris-bench merge <out>.")
-@click.option("--quiet", is_flag=True, help="No progress bar and no summary.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="torch intra-op threads per process (default: OMP_NUM_THREADS if set, else one per core the "
+                   "machine's other work leaves free, at least 1).")
+@click.option("--quiet", is_flag=True, help="No thread line, no progress bar and no summary.")
 def command(adapter: str, data_root: Path, dataset: str, split_by: Optional[str], dataset_format: str, split: str,
             out: Path, opts: Tuple[str, ...], batch_size: Optional[int], limit: Optional[int], device: str,
-            resume: bool, overwrite: bool, workers: int, shard_spec: Optional[str], quiet: bool) -> None:
+            resume: bool, overwrite: bool, workers: int, shard_spec: Optional[str], threads: Optional[int],
+            quiet: bool) -> None:
     """Run ADAPTER over a split and write a predictions file (JSON Lines, appended per batch).
 
     ADAPTER is a name from `rris-bench adapters`, path/to/file.py:Class, or module:Class.
@@ -65,6 +70,9 @@ def command(adapter: str, data_root: Path, dataset: str, split_by: Optional[str]
     """
     requested = None if shard_spec is None else Shard.parse(shard_spec)
     shard = this_shard(requested, distributed.world())  # at the door: --shard is refused under torchrun
+    settings = torch_threads.configure(threads, load_torch=False)  # an adapter that loads torch finds it set
+    if not quiet and distributed.world().rank == 0:
+        click.echo(settings.describe())
     options = parse_options(opts)
     check_writable(out, "--out")
     ds = load_dataset(data_root, dataset, split_by, fmt=dataset_format)

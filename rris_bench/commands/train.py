@@ -38,8 +38,9 @@ from .options import dataset_format as dataset_format_option
 @click.option("--resume", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="A last.pth of this command to continue from (step, optimiser and schedule).")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="torch intra-op threads per process (default: OMP_NUM_THREADS if set, else 1 for the tiny "
-                   "preset and one per core for the others).")
+              help="torch intra-op threads per process (default: OMP_NUM_THREADS if set, else one per core the "
+                   "machine's other work leaves free, at least 1). The numbers repeat for a given seed and thread "
+                   "count.")
 @click.option("--recipe", type=click.Choice(["demo"]), default=None,
               help="A complete recipe instead of the defaults: demo = what `rris-bench demo` trains (the tiny "
                    "preset on the toy world, about a minute or two on a CPU; printed in full when it starts). "
@@ -67,9 +68,11 @@ def command(model: str, data_root: Path, dataset: str, split_by: Optional[str], 
     """
     from .. import threads as torch_threads
 
-    default = torch_threads.TINY_PRESET_THREADS if preset == "tiny" or recipe == "demo" else None
-    click.echo(torch_threads.configure(threads, default=default).describe())  # before anything imports torch
+    settings = torch_threads.configure(threads)  # before anything imports torch
     from .. import distributed
+
+    if distributed.world().rank == 0:  # under torchrun, one process reports
+        click.echo(settings.describe())
     from ..baselines.common.registry import make_task
     from ..baselines.common.training import TrainConfig, train
     from ..refer import load_dataset
