@@ -61,21 +61,29 @@ def resized_areas(rles: Sequence[masks.RLE], side: int) -> np.ndarray:
     """(len(rles),) int64: the area of each RLE resized to side x side with Pillow's NEAREST rule, from its runs
     alone (no pieces: cheaper than ``resize_many`` when no overlap is needed).
 
-    The target pixels sampling source pixels before column-major position p = c * H + r are those of the
-    target columns sampling source columns before c (``side`` each), plus, in the target columns sampling
-    column c, the target rows sampling rows before r; a run's resized area is the difference at its ends.
+    A run inside source column c, rows [a, b), gives (target columns sampling c) x (target rows sampling
+    rows a to b - 1). A run crossing columns is measured at its ends instead: the target pixels sampling
+    source pixels before column-major position p = c * H + r are those of the target columns sampling
+    columns before c (``side`` each), plus, in the target columns sampling column c, the target rows
+    sampling rows before r.
     """
     counts, heights, widths = _columns(rles)
     owner, start, end = foreground_runs(counts)
     (rows, row_at), (cols, col_at) = _lookup(side, heights), _lookup(side, widths)
-    height, r0, c0 = heights[owner], row_at[owner], col_at[owner]
-
-    def targets_below(p: np.ndarray) -> np.ndarray:
-        col, row = np.divmod(p, height)
-        col += c0
-        return cols[col] * side + (cols[col + 1] - cols[col]) * rows[r0 + row]
-
-    area = targets_below(end) - targets_below(start)
+    height, r0 = heights[owner], row_at[owner]
+    col, row = np.divmod(start, height)
+    col += col_at[owner]
+    row += r0
+    row_end = row + (end - start)
+    area = (cols[col + 1] - cols[col]) * (rows[np.minimum(row_end, r0 + height)] - rows[row])
+    across = np.flatnonzero(row_end > r0 + height)
+    if len(across):  # add what the further columns give: the targets below the end minus those below
+        o, h = owner[across], height[across]  # the start of the next column
+        last, row = np.divmod(end[across], h)
+        first = start[across] // h + 1
+        c0 = col_at[o]
+        area[across] += (cols[c0 + last] - cols[c0 + first]) * side + \
+            (cols[c0 + last + 1] - cols[c0 + last]) * rows[r0[across] + row]
     return np.bincount(owner, weights=area, minlength=len(rles)).astype(np.int64)
 
 

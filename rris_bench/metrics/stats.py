@@ -101,7 +101,7 @@ def measure(checked: "CheckedRecords", selection: "Selection", gt_rles: List[mas
     checked.segmentations = None
 
 
-_CHUNK_BYTES = 1 << 20  # predictions are resized in groups of about this many bytes of counts
+_CHUNK_BYTES = 1 << 18  # predictions are resized in groups of about this many bytes of counts (in cache)
 
 
 def _resized(checked: "CheckedRecords", selection: "Selection", gt_rles: List[masks.RLE], exists: np.ndarray,
