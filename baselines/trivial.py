@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Dict, List
 
-from ..adapters import Adapter, Prediction, Sample
+from ..run.adapters import Adapter, Prediction, Sample
 from ..generators.claims import category_rejects
 from ..generators.lexicon import Lexicon
 from ..masks import from_box

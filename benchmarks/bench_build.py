@@ -28,11 +28,13 @@ from pathlib import Path
 
 from spacy.tokens import Doc
 
-from rris_bench.build import _Builder, build_robust_dataset
+from rris_bench.build.builder import _Builder
+from rris_bench.build import build_robust_dataset
 from rris_bench.generators import STRATEGIES
 from rris_bench.generators.lexicon import Lexicon
 from rris_bench.generators.parse import LexiconParser, make_parser
-from rris_bench.refer import load_dataset, write_dataset
+from rris_bench.datasets import load_dataset
+from rris_bench.datasets.refer import write_dataset
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 SUFFIXES = ("on left", "on right", "in the middle", "far left", "far right", "in front", "in back",

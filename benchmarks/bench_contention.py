@@ -89,8 +89,8 @@ def _child(workload: str, config: str, workdir: Path, steps: int, samples: int) 
     _apply_config(config)
     import torch
 
-    from rris_bench import harness
-    from rris_bench.refer import load_dataset
+    from rris_bench.run import harness
+    from rris_bench.datasets import load_dataset
 
     data = workdir / "data"
     dataset = load_dataset(data, "rtoy")
@@ -141,9 +141,9 @@ def _prepare(workdir: Path) -> None:
     from rris_bench import threads
 
     threads.configure()
-    from rris_bench import toy
+    from rris_bench.datasets import toy
     from rris_bench.build import build_robust_dataset
-    from rris_bench.refer import load_dataset
+    from rris_bench.datasets import load_dataset
 
     data = workdir / "data"
     if not (data / "rtoy").is_dir():

@@ -29,8 +29,9 @@ from pathlib import Path
 import numpy as np
 from pycocotools import mask as mu
 
-from rris_bench.predictions import info_record, jsonl_line, prediction_record
-from rris_bench.refer import load_dataset, write_dataset
+from rris_bench.metrics.predictions import info_record, jsonl_line, prediction_record
+from rris_bench.datasets import load_dataset
+from rris_bench.datasets.refer import write_dataset
 
 H, W = 480, 640
 POS, NEG = 3, 10

@@ -32,11 +32,13 @@ from typing import Callable, Dict, List, Tuple  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from rris_bench import harness, toy  # noqa: E402
-from rris_bench.adapters import Adapter, Prediction, Sample  # noqa: E402
+from rris_bench.run import harness
+from rris_bench.datasets import toy  # noqa: E402
+from rris_bench.run.adapters import Adapter, Prediction, Sample  # noqa: E402
 from rris_bench.build import build_robust_dataset  # noqa: E402
-from rris_bench.prefetch import load_rgb  # noqa: E402
-from rris_bench.refer import ReferDataset, load_dataset  # noqa: E402
+from rris_bench.run.prefetch import load_rgb  # noqa: E402
+from rris_bench.datasets.model import Dataset
+from rris_bench.datasets import load_dataset  # noqa: E402
 
 
 class SleepCost(Adapter):
@@ -105,7 +107,7 @@ class TinyTorch(Adapter):
         return out
 
 
-def direct_batches(dataset: ReferDataset, batch_size: int) -> List[List[Sample]]:
+def direct_batches(dataset: Dataset, batch_size: int) -> List[List[Sample]]:
     """The harness's batches, with every image decoded beforehand."""
     items = harness.plan(dataset, ["val"])
     images = {}
@@ -125,7 +127,7 @@ def timed(job: Callable[[], object]) -> Tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def compare(cls: type, options: Dict, dataset: ReferDataset, out: Path, repeats: int) -> Dict[str, float]:
+def compare(cls: type, options: Dict, dataset: Dataset, out: Path, repeats: int) -> Dict[str, float]:
     """Alternate the adapter alone and under the harness ``repeats`` times each (so both see the same
     machine load); keep the best wall and CPU time of each side, and the harness summary of its best run."""
     alone = cls()

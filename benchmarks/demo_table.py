@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Dict, List, Mapping, Sequence
 
-from rris_bench.leaderboard import build_tables
+from rris_bench.report.leaderboard import build_tables
 
 START, END = "<!-- demo-table:start -->", "<!-- demo-table:end -->"
 COLUMNS = ["rIoU", "mRR", "mIoU", "oIoU", "gIoU", "N-acc", "T-acc", "AUROC"]

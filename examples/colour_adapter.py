@@ -6,7 +6,7 @@ from typing import List
 
 import numpy as np
 
-from rris_bench.adapters import Adapter, Prediction, Sample
+from rris_bench.run.adapters import Adapter, Prediction, Sample
 
 COLOURS = {"red": (215, 40, 40), "green": (40, 165, 60), "blue": (45, 85, 225),
            "yellow": (235, 215, 40), "purple": (145, 55, 190), "orange": (245, 140, 25)}

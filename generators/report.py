@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 from rris_bench.files import PathLike, write_text
-from rris_bench.refer import ReferDataset, load_dataset, sentence_exists
+from rris_bench.datasets.model import Dataset, sentence_exists
+from rris_bench.datasets import load_dataset
 
 from .claims import category_rejects
 from .lexicon import Lexicon
@@ -29,7 +30,7 @@ def _changed(s: Dict) -> str:
     return ""
 
 
-def category_oracle_rows(ds: ReferDataset) -> List[Dict[str, object]]:
+def category_oracle_rows(ds: Dataset) -> List[Dict[str, object]]:
     """Per (strategy, difficulty) and in all: negatives, refs and the category-oracle's mRR (mean over refs
     with such negatives of the share it rejects, the metrics engine's mRR), computed from the annotations:
     the ``category-oracle`` adapter rejects exactly the negatives ``category_rejects`` finds."""
@@ -52,14 +53,14 @@ def category_oracle_rows(ds: ReferDataset) -> List[Dict[str, object]]:
     return rows
 
 
-def category_oracle_markdown(ds: ReferDataset) -> str:
+def category_oracle_markdown(ds: Dataset) -> str:
     lines = ["| strategy | difficulty | negatives | refs | category-oracle mRR |", "|---|---|---|---|---|"]
     lines += [f"| {r['strategy']} | {r['difficulty']} | {r['negatives']} | {r['refs']} | {r['mRR']:.1f} |"
               for r in category_oracle_rows(ds)]
     return "\n".join(lines)
 
 
-def report_markdown(ds: ReferDataset, examples: int = 20, seed: int = 0) -> str:
+def report_markdown(ds: Dataset, examples: int = 20, seed: int = 0) -> str:
     """Markdown: a counts table (strategy x verified, per split), the category-oracle's mRR per strategy and
     difficulty, and ``examples`` random negatives per strategy."""
     by_strategy: Dict[str, List[int]] = {}
@@ -105,7 +106,7 @@ def write_report(root: PathLike, dataset: str, out: PathLike, *, split_by: Optio
     return Path(out)
 
 
-def audit_markdown(ds: ReferDataset, n: int, seed: int = 0) -> str:
+def audit_markdown(ds: Dataset, n: int, seed: int = 0) -> str:
     """``n`` negatives drawn at random (seeded) as a table a person judges line by line: the source
     sentence, the negative, the edit, ``verified``, ``difficulty``, and every annotation of the image
     (category and box [x, y, w, h]; the ref's targets marked *), with empty columns for the verdicts."""

@@ -1,6 +1,6 @@
 """Checks on the ground-truth side: what every dataset reader calls on what it read, before anything uses it.
 
-Predictions are checked record by record before they are scored (``rris_bench.predictions``); the ground truth
+Predictions are checked record by record before they are scored (``rris_bench.metrics.predictions``); the ground truth
 gets the same treatment here, so that a wrong type, a mask of another size or runs that do not add up is one
 ``InputError`` naming the file, the record and the field, never a traceback, a hang inside pycocotools or a
 negative IoU. Every problem of a file is collected (``Problems``) and reported together, the first ``limit``.
@@ -13,7 +13,7 @@ Public API, for every reader:
   checked instances (the readers check each record's types first: ``datasets.records``).
 - ``segmentation_problem(segmentation, height, width)``: the one check of a single segmentation, shared with
   ``rris_bench.masks.from_segmentation`` (which refuses anything it reports) and, for compressed RLE counts,
-  with the predictions (``rris_bench.metrics.rle.decode_counts``: one code path for both sides).
+  with the predictions (``rris_bench.rle.decode_counts``: one code path for both sides).
 - ``Problems``: the collector, for readers of other formats.
 """
 from __future__ import annotations
@@ -25,7 +25,8 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..errors import InputError
+from .errors import InputError
+from .rle import decode_counts
 
 LIMIT = 20                   # problems listed in one error; the rest are counted
 MAX_PIXELS = 1 << 28         # an image of at most 268 M pixels (16384 x 16384): RLE numbers then fit pycocotools
@@ -201,11 +202,9 @@ def segmentation_problems(items: Sequence[Tuple[Any, int, int]]) -> List[Problem
     Polygons: lists of x, y numbers, finite and near the image, at a bounded rasterisation cost; parts of
     fewer than 3 points are not problems but degenerate (``degenerate_parts``). RLE: ``size`` equal to the
     image's; uncompressed ``counts`` integers adding up to h*w; compressed ``counts`` checked by
-    ``metrics.rle.decode_counts``, the very check of the predictions (canonical, runs adding up to h*w).
+    ``rris_bench.rle.decode_counts``, the very check of the predictions (canonical, runs adding up to h*w).
     Batched: one numpy pass for all polygons and one ``decode_counts`` call for all compressed strings.
     """
-    from ..metrics.rle import decode_counts  # here: metrics imports the refer loader, which imports this module
-
     out: List[Problem] = [None] * len(items)
     polygons, compressed = [], []
     for pos, (segmentation, height, width) in enumerate(items):

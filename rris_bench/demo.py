@@ -10,10 +10,14 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from . import harness, leaderboard, metrics, toy
+from .run import harness
+from .report import leaderboard
+from . import metrics
+from .datasets import toy
 from .build import build_robust_dataset
 from .errors import InputError
-from .refer import load_dataset, robust_name
+from .datasets import load_dataset
+from .datasets.refer import robust_name
 
 TRIVIAL_MODELS = ("empty", "oracle", "gt-box")
 # name -> ("module:function", extra keyword arguments); each function trains the model's tiny preset for a

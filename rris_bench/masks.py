@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 from pycocotools import mask as mask_utils
 
-from .datasets import checks
+from . import checks
 from .errors import InputError
 
 RLE = Dict[str, Any]

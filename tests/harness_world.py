@@ -12,9 +12,11 @@ from typing import Any, Dict, List
 import numpy as np
 from PIL import Image
 
-from rris_bench import toy
+from rris_bench.datasets import toy
 from rris_bench.build import build_robust_dataset
-from rris_bench.refer import IMAGE_DIR, ReferDataset, load_dataset, write_dataset
+from rris_bench.datasets.refer import IMAGE_DIR, write_dataset
+from rris_bench.datasets.model import Dataset
+from rris_bench.datasets import load_dataset
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "colour_adapter.py"
 
@@ -31,7 +33,7 @@ def _sentence(sent_id: int, text: str, exist: bool) -> Dict[str, Any]:
     return sent
 
 
-def hand_world(root: Path) -> ReferDataset:
+def hand_world(root: Path) -> Dataset:
     """rhand: ref 1 (L shape) with positives 1, 2 and negatives 3, 4; ref 2 (square) with positive 5 and
     negative 6; both in split val."""
     images = [{"id": i, "file_name": f"COCO_train2014_hand_{i}.png", "height": 10, "width": 10} for i in (1, 2)]
@@ -58,7 +60,7 @@ def hand_world(root: Path) -> ReferDataset:
     return load_dataset(root, "rhand")
 
 
-def toy_world(root: Path, val_images: int = 6) -> ReferDataset:
+def toy_world(root: Path, val_images: int = 6) -> Dataset:
     """A toy world with ``val_images`` val images and its negatives, loaded as rtoy."""
     toy.generate(root, seed=0, n_images={"val": val_images})
     build_robust_dataset(root, "toy", seed=0, parser="lexicon", progress=False)

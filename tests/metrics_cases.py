@@ -8,8 +8,9 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from rris_bench import masks
-from rris_bench.predictions import info_record, jsonl_line, prediction_record
-from rris_bench.refer import load_dataset, write_dataset
+from rris_bench.metrics.predictions import info_record, jsonl_line, prediction_record
+from rris_bench.datasets import load_dataset
+from rris_bench.datasets.refer import write_dataset
 
 H = W = 10
 

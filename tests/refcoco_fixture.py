@@ -25,7 +25,7 @@ from pathlib import Path
 from rris_bench.generators.coverage import coco_categories
 from rris_bench.generators.lexicon import Lexicon, coco_lexicon
 from rris_bench.generators.parse import LexiconParser
-from rris_bench.refer import write_dataset
+from rris_bench.datasets.refer import write_dataset
 
 SPLITS = ("val", "testA", "testB")
 

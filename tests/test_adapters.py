@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from harness_world import EXAMPLE, hand_world
-from rris_bench import adapters, harness
-from rris_bench.adapters import BUILTIN_ADAPTERS, create, describe_all, find, parse_options, setup
+from rris_bench.run import adapters, harness
+from rris_bench.run.adapters import BUILTIN_ADAPTERS, create, describe_all, find, parse_options, setup
 from rris_bench.errors import InputError
 
 PACKAGE = Path(__file__).resolve().parent / "data" / "example_adapter_pkg"

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from rris_bench.build import build_robust_dataset, parse_strategies, slot_plan
+from rris_bench.build import build_robust_dataset, parse_strategies
+from rris_bench.build.builder import slot_plan
 from rris_bench.cli import main
 from rris_bench.errors import InputError
 from rris_bench.files import WriteError
 from rris_bench.generators.lexicon import Lexicon
-from rris_bench.refer import sentence_exists
+from rris_bench.datasets.model import sentence_exists
 
 SOURCE = "refcocog_umd_mini"
 

@@ -94,7 +94,7 @@ def test_fc06_uncompressed_rle_is_read_exactly_and_its_crowd_ref_scored(tmp_path
     """The crowd annotation's RLE reads as the two blobs (200 + 75 pixels), and the refer API's getMask keeps a
     referred crowd annotation, so the README's hand count holds: I 200, U 475."""
     from rris_bench import masks
-    from rris_bench.refer import load_dataset
+    from rris_bench.datasets import load_dataset
 
     root = _folder(FIELD, "FC-06") / "uncompressed_ok"
     assert masks.area(load_dataset(root, "crowd").ann_rle(11)) == 275
@@ -152,7 +152,7 @@ P_CASES = {  # file -> (extra options, what the one-line refusal names)
 
 @pytest.fixture(scope="module")
 def small_world(tmp_path_factory):
-    from rris_bench import toy
+    from rris_bench.datasets import toy
     from rris_bench.build import build_robust_dataset
 
     root = tmp_path_factory.mktemp("small")

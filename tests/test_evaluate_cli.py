@@ -132,8 +132,8 @@ def test_ground_truth_cache_is_written_once_and_reused(case, capsys, tmp_path, m
     files = list((tmp_path / "cache" / "gt").glob("*.json"))
     header, body = files[0].read_text().split("\n", 1)  # format and sha256 of the body, then the entries
     assert len(files) == 1 and set(json.loads(body)) == {"1001", "1002", "1003"}
-    from rris_bench.refer import ReferDataset
-    monkeypatch.setattr(ReferDataset, "ann_rle", lambda self, a: pytest.fail("rasterised despite the cache"))
+    from rris_bench.datasets.model import Dataset
+    monkeypatch.setattr(Dataset, "ann_rle", lambda self, a: pytest.fail("rasterised despite the cache"))
     assert run_cli([str(path), "--data-root", str(root)], capsys)[0] == 0
 
 

@@ -254,7 +254,7 @@ def test_a_read_only_folder_met_outside_the_atomic_writes_is_one_line(tmp_path, 
         def read_only(*args, **kwargs):
             raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(folder))
 
-        monkeypatch.setattr("rris_bench.refer.load_dataset", read_only)
+        monkeypatch.setattr("rris_bench.datasets.load_dataset", read_only)
         with pytest.raises(SystemExit) as info:
             main(["stats", "--data-root", str(tmp_path), "--dataset", "rhand"])
         err = capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""The ground-truth validation layer (``rris_bench.datasets.checks``) and the refer pickle loader: every kind
+"""The ground-truth validation layer (``rris_bench.checks``) and the refer pickle loader: every kind
 of bad refs / instances is one InputError naming file, record and field; Python 2 pickles come out as text."""
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import pytest
 from pycocotools import mask as mask_utils
 
 from rris_bench import masks
-from rris_bench.datasets import checks
+from rris_bench import checks
 from rris_bench.errors import InputError
-from rris_bench.metrics.rle import decode_counts
-from rris_bench.refer import instances_json_bytes, load_dataset, safe_load_pickle
+from rris_bench.rle import decode_counts
+from rris_bench.datasets.refer import instances_json_bytes, safe_load_pickle
+from rris_bench.datasets import load_dataset
 
 
 def world():
@@ -314,7 +315,7 @@ def test_build_skips_and_counts_refs_without_sentences(tmp_path):
 def test_a_file_of_garbage_is_refused_from_its_start_before_it_is_read_whole(tmp_path, monkeypatch):
     from pathlib import Path
 
-    from rris_bench.predictions import read_predictions
+    from rris_bench.metrics.predictions import read_predictions
 
     garbage = tmp_path / "garbage.json"
     garbage.write_bytes(b"\x00\xff" * 2_000_000)

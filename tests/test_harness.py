@@ -10,13 +10,14 @@ import pytest
 from PIL import Image
 
 from harness_world import EXAMPLE, hand_world, toy_world
-from rris_bench import harness, masks
-from rris_bench.adapters import Adapter, Prediction, Sample, create
+from rris_bench.run import harness
+from rris_bench import masks
+from rris_bench.run.adapters import Adapter, Prediction, Sample, create
 from rris_bench.errors import InputError
-from rris_bench.harness import AdapterError
+from rris_bench.run.harness import AdapterError
 from rris_bench.metrics import evaluate
-from rris_bench.predictions import read_predictions
-from rris_bench.refer import sentence_exists
+from rris_bench.metrics.predictions import read_predictions
+from rris_bench.datasets.model import sentence_exists
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness_world import EXAMPLE, toy_world
-from rris_bench import harness
+from rris_bench.run import harness
 
 SLOW = Path(__file__).resolve().parent / "data" / "slow_adapter.py"
 LIMIT, BATCH = 60, 2  # 30 batches
@@ -89,7 +89,7 @@ def test_two_torchrun_processes_write_what_one_process_writes(world, tmp_path):
 def test_command_line_errors_are_one_line_with_exit_2(world, tmp_path):
     root, _ = world
     bad = tmp_path / "bad.py"
-    bad.write_text("from rris_bench.adapters import Adapter\n\nclass Bad(Adapter):\n    name = 'bad'\n\n"
+    bad.write_text("from rris_bench.run.adapters import Adapter\n\nclass Bad(Adapter):\n    name = 'bad'\n\n"
                    "    def predict(self, batch):\n        raise RuntimeError('no weights loaded')\n")
     cases = [
         (["run", f"{bad}:Bad"], "adapter bad: predict() raised RuntimeError: no weights loaded (bad.py:7)"),

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rris_bench.leaderboard import write_board
+from rris_bench.report.leaderboard import write_board
 from test_leaderboard import make_records
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -9,15 +9,16 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from rris_bench import masks, toy  # noqa: E402
-from rris_bench.adapters import Sample  # noqa: E402
+from rris_bench import masks
+from rris_bench.datasets import toy  # noqa: E402
+from rris_bench.run.adapters import Sample  # noqa: E402
 from rris_bench.baselines.common.data import load_rgb  # noqa: E402
 from rris_bench.baselines.common.image import image_tensor, mask_tensor  # noqa: E402
 from rris_bench.baselines.common.text import build_vocab, encode  # noqa: E402
 from rris_bench.baselines.lavt import checkpoint  # noqa: E402
 from rris_bench.baselines.lavt.adapter import LAVTAdapter, LAVTPlusAdapter  # noqa: E402
 from rris_bench.baselines.lavt.train import LAVTTask  # noqa: E402
-from rris_bench.refer import load_dataset  # noqa: E402
+from rris_bench.datasets import load_dataset  # noqa: E402
 
 ABSENT_WORD = {c.id: c.name for c in toy.CATEGORIES}
 

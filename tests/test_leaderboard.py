@@ -10,8 +10,8 @@ import pytest
 
 from rris_bench import cli
 from rris_bench.errors import InputError
-from rris_bench.leaderboard import (add_record, check_record, load_records, markdown_tables, record_filename,
-                                    write_board)
+from rris_bench.report.leaderboard import (add_record, check_record, load_records, markdown_tables, record_filename,
+                                           write_board)
 
 REPO = Path(__file__).resolve().parents[1]
 STRATEGIES = ("object_swap", "random_category", "attribute_swap")
@@ -266,7 +266,7 @@ def test_the_shipped_board_holds_the_papers_numbers_and_its_readme_is_current(tm
 
 
 def test_records_of_different_protocols_never_share_a_table():
-    from rris_bench.leaderboard import build_tables
+    from rris_bench.report.leaderboard import build_tables
     plain, official = measured("tiny", rIoU=41.0), measured("other", rIoU=52.0)
     official["protocol"] = {"name": "rris-official", "side": 480, "no_target_rule": "score:0.5"}
     gres_paper = dict(reported("ReLA", 60.0), protocol={"name": "gres", "side": 480, "decision_rule": "nt head"})
@@ -284,7 +284,7 @@ def test_records_of_different_protocols_never_share_a_table():
 
 
 def test_the_filed_reported_records_name_their_protocol():
-    from rris_bench.leaderboard import load_records
+    from rris_bench.report.leaderboard import load_records
     records = [r for r in load_records(REPO / "leaderboards") if r["kind"] == "reported"]
     assert records and all(isinstance(r.get("protocol"), dict) and r["protocol"].get("decision_rule")
                            for r in records)

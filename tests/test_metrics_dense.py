@@ -7,7 +7,7 @@ import pytest
 
 from metrics_cases import dense_metrics, random_predictions, with_negatives, write_predictions
 from rris_bench.metrics import evaluate
-from rris_bench.refer import load_dataset
+from rris_bench.datasets import load_dataset
 
 
 @pytest.fixture(autouse=True)
@@ -57,7 +57,7 @@ def test_per_split_selection_agrees(real, tmp_path):
 
 
 def test_toy_world_agrees_with_dense(tmp_path):
-    toy = pytest.importorskip("rris_bench.toy")
+    toy = pytest.importorskip("rris_bench.datasets.toy")
     toy.generate(tmp_path / "toy", seed=3, n_images={"train": 1, "val": 6, "testA": 1, "testB": 1})
     source = load_dataset(tmp_path / "toy", "toy")
     with_negatives(source, tmp_path / "toy", "rtoy", per_ref=3)

@@ -9,7 +9,7 @@ import pytest
 from metrics_cases import dense_metrics, random_predictions, with_negatives, write_predictions
 from rris_bench.errors import InputError
 from rris_bench.metrics import evaluate, halves
-from rris_bench.refer import load_dataset
+from rris_bench.datasets import load_dataset
 
 
 def test_in_halves_merges_in_order_and_reraises(monkeypatch):

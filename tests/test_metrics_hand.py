@@ -9,7 +9,7 @@ import pytest
 from metrics_cases import box, hand_case, pil_resize, sentence, write_case, write_predictions
 from rris_bench.metrics import METRIC_IDS, evaluate, format_record
 from rris_bench.metrics.ranking import average_precision, roc_auc
-from rris_bench.refer import load_dataset
+from rris_bench.datasets import load_dataset
 
 
 @pytest.fixture(autouse=True)

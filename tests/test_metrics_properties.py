@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from metrics_cases import dense_metrics, hand_case, sentence, write_case, write_predictions
 from rris_bench.cli import main
 from rris_bench.metrics import evaluate
-from rris_bench.metrics.rle import decode_counts
+from rris_bench.rle import decode_counts
 from rris_bench import masks
-from rris_bench.refer import load_dataset
+from rris_bench.datasets import load_dataset
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -13,7 +13,7 @@ from rris_bench import masks
 from rris_bench.errors import InputError
 from rris_bench.metrics import PROTOCOLS, evaluate, explain, format_record
 from rris_bench.datasets.model import Dataset, Ref, Sentence
-from rris_bench.refer import write_dataset
+from rris_bench.datasets.refer import write_dataset
 
 
 @pytest.fixture(autouse=True)

@@ -11,13 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rris_bench.adapters import Sample, Target
+from rris_bench.run.adapters import Sample, Target
 from rris_bench.baselines.trivial import CategoryOracleAdapter
-from rris_bench.build import HARD_INSTANCE_SHARE, _Builder, build_robust_dataset
+from rris_bench.build.builder import HARD_INSTANCE_SHARE, _Builder
+from rris_bench.build import build_robust_dataset
 from rris_bench.generators import STRATEGIES
 from rris_bench.generators.lexicon import Lexicon
 from rris_bench.generators.report import audit_markdown, category_oracle_rows
-from rris_bench.refer import load_dataset, sentence_exists
+from rris_bench.datasets import load_dataset
+from rris_bench.datasets.model import sentence_exists
 
 import refcoco_fixture
 

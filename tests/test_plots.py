@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from rris_bench import plots
+from rris_bench.report import plots
 from test_leaderboard import make_records
 
 VAL = [r for r in make_records() if r["kind"] == "measured" and r["split"] == "val"]

@@ -7,7 +7,8 @@ import io
 import pytest
 from harness_world import hand_world
 
-from rris_bench import harness, progress
+from rris_bench.run import harness
+from rris_bench import progress
 
 
 class Terminal(io.StringIO):
@@ -69,7 +70,7 @@ def test_training_reports_step_and_loss_in_a_log(tmp_path, capsys):
 
     from rris_bench.baselines.common.training import TrainConfig, train
     from rris_bench.baselines.refsegformer.train import RefSegformerTask, tiny_config
-    from rris_bench.refer import load_dataset
+    from rris_bench.datasets import load_dataset
 
     data = load_dataset(squares_dataset(tmp_path / "data"), "squares")
     before = torch.get_num_threads()

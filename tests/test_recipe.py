@@ -5,7 +5,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from rris_bench import toy  # noqa: E402
+from rris_bench.datasets import toy  # noqa: E402
 from rris_bench.build import build_robust_dataset  # noqa: E402
 from rris_bench.cli import main  # noqa: E402
 

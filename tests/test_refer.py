@@ -7,7 +7,8 @@ from pycocotools import mask as mask_utils
 from rris_bench import masks
 from rris_bench.errors import InputError
 from rris_bench.files import sha256_bytes
-from rris_bench.refer import load_dataset, safe_load_pickle, write_dataset
+from rris_bench.datasets import load_dataset
+from rris_bench.datasets.refer import safe_load_pickle, write_dataset
 
 
 def test_fixture_loads_with_index(fixtures_dir):

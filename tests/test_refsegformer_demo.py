@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from rris_bench import harness, metrics, toy
+from rris_bench.run import harness
+from rris_bench import metrics
+from rris_bench.datasets import toy
 from rris_bench.baselines.refsegformer.train import train_demo
 from rris_bench.build import build_robust_dataset
-from rris_bench.refer import load_dataset
+from rris_bench.datasets import load_dataset
 
 
 def _scores(ds, model, path, options=None):

@@ -10,10 +10,11 @@ from PIL import Image, ImageDraw
 
 from rris_bench import masks
 from rris_bench.errors import InputError
-from rris_bench.refer import IMAGE_DIR, load_dataset
-from rris_bench.toy import generate, make_image
-from rris_bench.toy.expressions import normalise
-from rris_bench.toy.world import CATEGORIES, COLOURS, TEST_GROUPS
+from rris_bench.datasets.refer import IMAGE_DIR
+from rris_bench.datasets import load_dataset
+from rris_bench.datasets.toy import generate, make_image
+from rris_bench.datasets.toy.expressions import normalise
+from rris_bench.datasets.toy.world import CATEGORIES, COLOURS, TEST_GROUPS
 
 SIZES = {"train": 14, "val": 4, "testA": 5, "testB": 5}
 SEED = 7

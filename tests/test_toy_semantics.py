@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rris_bench.toy.expressions import expressions_for, normalise
-from rris_bench.toy.scene import Scene, make_object
-from rris_bench.toy.semantics import Description, Relational, denotation, refers_to
+from rris_bench.datasets.toy.expressions import expressions_for, normalise
+from rris_bench.datasets.toy.scene import Scene, make_object
+from rris_bench.datasets.toy.semantics import Description, Relational, denotation, refers_to
 
 
 def _scene(*objects) -> Scene:

@@ -18,8 +18,9 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 from PIL import Image  # noqa: E402
 
-from rris_bench.adapters import Sample  # noqa: E402
-from rris_bench.refer import IMAGE_DIR, load_dataset, write_dataset  # noqa: E402
+from rris_bench.run.adapters import Sample  # noqa: E402
+from rris_bench.datasets.refer import IMAGE_DIR, write_dataset
+from rris_bench.datasets import load_dataset  # noqa: E402
 from rris_bench.baselines.common.training import TrainConfig, load_training_checkpoint, train  # noqa: E402
 from rris_bench.baselines.refsegformer.adapter import RefSegformerAdapter  # noqa: E402
 from rris_bench.baselines.refsegformer.train import RefSegformerTask, tiny_config  # noqa: E402

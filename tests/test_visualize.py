@@ -6,10 +6,11 @@ import pytest
 from PIL import Image
 
 from harness_world import hand_world
-from rris_bench import harness, viz
+from rris_bench.run import harness
+from rris_bench.report import visualize as viz
 from rris_bench.cli import main
 from rris_bench.errors import InputError
-from rris_bench.predictions import read_predictions
+from rris_bench.metrics.predictions import read_predictions
 
 
 @pytest.fixture(scope="module")

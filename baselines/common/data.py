@@ -14,7 +14,7 @@ from PIL import Image
 
 from rris_bench import masks
 from rris_bench.errors import InputError
-from rris_bench.refer import ReferDataset, sentence_exists
+from rris_bench.datasets.model import Dataset, sentence_exists
 
 from .image import image_tensor, mask_tensor
 from .text import encode
@@ -33,7 +33,7 @@ class ReferTrainDataset(torch.utils.data.Dataset):
     """Items: ``image`` (3,S,S) normalised, ``target`` (S,S) long, ``ids``/``mask`` (L,) long, ``exist``
     float, ``ref_id``, ``sent_id``. Resized images and masks are cached in memory (``cache=True``)."""
 
-    def __init__(self, dataset: ReferDataset, splits: Sequence[str], size: int, tokenizer, max_tokens: int,
+    def __init__(self, dataset: Dataset, splits: Sequence[str], size: int, tokenizer, max_tokens: int,
                  seed: int = 0, cache: bool = True, positive_fraction: Optional[float] = None):
         self.dataset, self.size, self.tokenizer, self.max_tokens, self.seed = dataset, size, tokenizer, max_tokens, seed
         self.refs: List[Dict[str, Any]] = [r for r in dataset.refs_in(splits) if r["sentences"]]

@@ -20,7 +20,7 @@ from torch import nn
 from rris_bench import masks, progress
 from rris_bench.errors import InputError
 from rris_bench.files import atomic_path, write_text
-from rris_bench.refer import ReferDataset
+from rris_bench.datasets.model import Dataset
 
 from . import dist as ddp
 from .data import ReferTrainDataset, load_rgb
@@ -129,11 +129,11 @@ def save_checkpoint(path: Path, task: Task, model: nn.Module, optimizer, schedul
                     "history": history}, tmp)
 
 
-def validate(task: Task, model: nn.Module, dataset: ReferDataset, split: str, out_file: Path,
+def validate(task: Task, model: nn.Module, dataset: Dataset, split: str, out_file: Path,
              batch_size: int, threshold: float, show_progress: bool) -> Dict[str, Any]:
     """Predict every sentence of ``split``, write a predictions file, and score it with rris_bench.metrics."""
     from rris_bench import metrics
-    from rris_bench.predictions import info_record, jsonl_line, prediction_record
+    from rris_bench.metrics.predictions import info_record, jsonl_line, prediction_record
 
     tok = task.tokenizer()
     samples = [(ref, sent) for ref in dataset.refs_in([split]) for sent in ref["sentences"]]
@@ -162,7 +162,7 @@ def validate(task: Task, model: nn.Module, dataset: ReferDataset, split: str, ou
     return record["metrics"]
 
 
-def train(task: Task, dataset: ReferDataset, out_dir: Path, config: TrainConfig,
+def train(task: Task, dataset: Dataset, out_dir: Path, config: TrainConfig,
           resume: Optional[Path] = None, init_weights: Optional[Dict[str, torch.Tensor]] = None) -> Path:
     """Train ``task`` on ``dataset`` into ``out_dir`` (``last.pth`` each epoch, ``history.jsonl``);
     ``resume``: a checkpoint of this loop to continue from. Returns the last checkpoint's path."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from rris_bench.adapters import Adapter, Prediction, Sample
+from rris_bench.run.adapters import Adapter, Prediction, Sample
 from rris_bench.errors import InputError
 
 

@@ -15,7 +15,8 @@ import torch
 from torch import nn
 
 from rris_bench.errors import InputError
-from rris_bench.refer import ReferDataset, load_dataset
+from rris_bench.datasets.model import Dataset
+from rris_bench.datasets import load_dataset
 
 from ..common.text import build_vocab
 from ..common.training import Task, TrainConfig, swin_bert_groups, train
@@ -75,7 +76,7 @@ class LAVTTask(Task):
         return logits.softmax(1)[:, 1], exist
 
 
-def tiny_config(dataset: ReferDataset, plus: bool, text: str = "tiny") -> LAVTConfig:
+def tiny_config(dataset: Dataset, plus: bool, text: str = "tiny") -> LAVTConfig:
     """The ``tiny`` preset, with a word vocabulary from ``dataset``'s sentences or the bundled MiniLM."""
     if text == "minilm":
         return preset("tiny", plus=plus, text={"kind": "minilm"})
@@ -131,7 +132,7 @@ def train_demo_plus(data_root, dataset: str, out_dir, **options: Any) -> Path:
     return train_demo(data_root, dataset, out_dir, plus=True, **options)
 
 
-def make_task(dataset: ReferDataset, preset_name: Optional[str] = None, text: Optional[str] = None,
+def make_task(dataset: Dataset, preset_name: Optional[str] = None, text: Optional[str] = None,
               bert: Optional[str] = None, swin: Optional[str] = None, plus: bool = False) -> LAVTTask:
     """The trainable-model factory of ``rris-bench train lavt`` (see common.registry): ``preset_name`` defaults
     to swin-b; ``text``: tiny (vocabulary from ``dataset``), minilm or bert-base-uncased; ``bert``: a local
@@ -148,6 +149,6 @@ def make_task(dataset: ReferDataset, preset_name: Optional[str] = None, text: Op
                     pretrained_text=bool(bert) or spec["kind"] == "minilm")
 
 
-def make_plus_task(dataset: ReferDataset, **options: Any) -> LAVTTask:
+def make_plus_task(dataset: Dataset, **options: Any) -> LAVTTask:
     """The factory of ``rris-bench train lavt-plus``."""
     return make_task(dataset, plus=True, **options)

@@ -15,7 +15,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from rris_bench.errors import InputError
-from rris_bench.refer import ReferDataset, load_dataset
+from rris_bench.datasets.model import Dataset
+from rris_bench.datasets import load_dataset
 
 from ..common.text import build_vocab
 from ..common.training import Task, TrainConfig, swin_bert_groups, train
@@ -76,7 +77,7 @@ def refsegformer_loss(logits: torch.Tensor, exist_logit: torch.Tensor, target: t
     return loss, parts
 
 
-def tiny_config(dataset: ReferDataset, text: str = "tiny", **overrides: Any) -> RefSegformerConfig:
+def tiny_config(dataset: Dataset, text: str = "tiny", **overrides: Any) -> RefSegformerConfig:
     """The ``tiny`` preset with a word vocabulary built from ``dataset``'s sentences (``text="tiny"``), or
     the bundled MiniLM (``text="minilm"``)."""
     if text == "minilm":
@@ -87,7 +88,7 @@ def tiny_config(dataset: ReferDataset, text: str = "tiny", **overrides: Any) -> 
     return preset("tiny", text=spec, **overrides)
 
 
-def make_task(dataset: ReferDataset, preset_name: Optional[str] = None, text: Optional[str] = None,
+def make_task(dataset: Dataset, preset_name: Optional[str] = None, text: Optional[str] = None,
               bert: Optional[str] = None, swin: Optional[str] = None) -> RefSegformerTask:
     """The trainable-model factory of ``rris-bench train refsegformer`` (see common.registry).
 

@@ -84,9 +84,10 @@ def _add_negatives(refs: List[Dict], per_ref: int = 2) -> List[Dict]:
 
 def make_world(kind: str, root: Path, fixtures: Path) -> Dict:
     """Write the world's refer-format datasets under ``root`` and return its description."""
-    from rris_bench.refer import load_dataset, write_dataset
+    from rris_bench.datasets import load_dataset
+    from rris_bench.datasets.refer import write_dataset
     if kind == "toy":
-        from rris_bench.toy import generate
+        from rris_bench.datasets.toy import generate
         generate(root / "src", seed=3, n_images={"train": 1, "val": 12, "testA": 8, "testB": 8})
         source, split_by = load_dataset(root / "src", "toy"), "unc"
     else:
@@ -104,7 +105,8 @@ def make_grefcoco_world(world: Dict) -> None:
     """gRefCOCO-shaped data from the world's refs: per image, the first two refs merged into one two-target
     ref, the others kept, and one no-target ref (``ann_id: [-1]``, ``no_target: true``), as
     ``grefcoco/grefs(unc).json``: what ReLA's G_REFER and rris-bench's gRefCOCO reader both read."""
-    from rris_bench.refer import load_dataset, write_dataset
+    from rris_bench.datasets import load_dataset
+    from rris_bench.datasets.refer import write_dataset
     root = Path(world["root"])
     plain = load_dataset(root, world["plain"])
     by_image: Dict[int, List[Dict]] = {}
@@ -136,7 +138,8 @@ def make_refzom_and_fp_worlds(world: Dict) -> None:
     the others ``one``, and a ``zero`` ref with an empty ann_id list) and FP-RefCOCO-shaped data
     (``fprefcoco/refs(unc).p``: the world's negatives marked ``is_false_premise``), in the files the official
     loaders and rris-bench's readers both read."""
-    from rris_bench.refer import load_dataset, refs_pickle_bytes, write_dataset
+    from rris_bench.datasets import load_dataset
+    from rris_bench.datasets.refer import refs_pickle_bytes, write_dataset
     root = Path(world["root"])
     plain = load_dataset(root, world["plain"])
     by_image: Dict[int, List[Dict]] = {}
@@ -197,7 +200,7 @@ def make_predictions(dataset, seed: int) -> Dict[int, Dict]:
 
 def write_predictions(path: Path, dataset, preds: Dict[int, Dict]) -> None:
     from rris_bench import masks
-    from rris_bench.predictions import jsonl_line, prediction_record
+    from rris_bench.metrics.predictions import jsonl_line, prediction_record
     lines = []
     for sid, p in preds.items():
         ref = dataset.refs[dataset.sent_to_ref[sid]]
@@ -257,7 +260,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("RRIS_BENCH_CACHE", str(args.work / "cache"))
     from rris_bench.metrics import evaluate
-    from rris_bench.refer import load_dataset
+    from rris_bench.datasets import load_dataset
     for name in FILES:
         snap = getattr(args, name)
         if snap is not None:

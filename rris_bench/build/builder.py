@@ -20,19 +20,19 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
-from . import __version__
-from .errors import InputError
-from .files import PathLike, atomic_dir, sha256_file
-from .gcpause import paused_gc
-from .progress import bar as progress_bar
-from .datasets import grefcoco, refer
-from .datasets.model import Dataset, Ref, Sentence
-from .refer import load_dataset, robust_name
-from .generators import STRATEGIES
-from .generators.base import CATEGORY_ABSENT, UNVERIFIED, Candidate, Context, Instance, PoolSentence, Positive
-from .generators.claims import category_rejects
-from .generators.lexicon import Lexicon
-from .generators.parse import Parse, make_parser
+from .. import __version__
+from ..errors import InputError
+from ..files import PathLike, atomic_dir, sha256_file
+from ..gcpause import paused_gc
+from ..progress import bar as progress_bar
+from ..datasets import grefcoco, load_dataset, refer
+from ..datasets.model import Dataset, Ref, Sentence
+from ..datasets.refer import robust_name
+from ..generators import STRATEGIES
+from ..generators.base import CATEGORY_ABSENT, UNVERIFIED, Candidate, Context, Instance, PoolSentence, Positive
+from ..generators.claims import category_rejects
+from ..generators.lexicon import Lexicon
+from ..generators.parse import Parse, make_parser
 
 PAPER = ("random_sentence", "random_category", "object_swap", "attribute_swap", "relation_swap")
 # --mix: strategy weights. paper: the five strategies of the R-RefCOCO paper (its Fig. 2), equal weights;
@@ -50,7 +50,7 @@ HARD_INSTANCE_SHARE = 0.5  # --mix hard: at least this share of each ref's slots
 TRIES = 4  # calls of one strategy for one slot before it counts as unable (a fallback follows)
 INSTANCE_TRIES = 50  # the same in a hard slot that wants an instance negative (each refused one is not offered again)
 MANIFEST = "manifest.json"
-REFS_PICKLE_PROTOCOL = 2  # as rris_bench.refer writes: both the Python 2 and the Python 3 refer API read it
+REFS_PICKLE_PROTOCOL = 2  # as rris_bench.datasets.refer writes: both the Python 2 and the Python 3 refer API read it
 FORMATS = ("refer", "grefcoco")
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from ..adapters import ENTRY_POINT_GROUP, describe_all
+from ..run.adapters import ENTRY_POINT_GROUP, describe_all
 
 
 @click.command("adapters", context_settings={"help_option_names": ["-h", "--help"]})

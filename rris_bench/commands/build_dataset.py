@@ -8,7 +8,7 @@ import click
 
 from ..files import check_writable
 from ..metrics.engine import MAX_SEED
-from ..refer import robust_name
+from ..datasets.refer import robust_name
 from .options import dataset_format as dataset_format_option
 
 

@@ -13,10 +13,10 @@ from ..metrics import FORMATS, PROTOCOLS, default_out, evaluate, explain, format
 from ..metrics.engine import check_options, left_out_line
 from ..metrics.samples import check_per_sample_path
 from ..gcpause import paused_gc
-from ..metrics.sweep import sweep_figure, threshold_from as threshold_from_record
-from ..plots import save_figure
-from ..predictions import MISSING_CHOICES, read_predictions
-from ..refer import load_dataset
+from ..metrics.sweep import threshold_from as threshold_from_record
+from ..report.plots import save_figure, sweep_figure
+from ..metrics.predictions import MISSING_CHOICES, read_predictions
+from ..datasets import load_dataset
 from .options import dataset_format as dataset_format_option
 
 

@@ -53,7 +53,7 @@ def render(board: Path, metrics: Optional[str], html: bool, out: Optional[Path])
       rris-bench leaderboard leaderboards
       rris-bench leaderboard render demo_out/leaderboard --html --out site/
     """
-    from ..leaderboard import markdown_tables, write_board
+    from ..report.leaderboard import markdown_tables, write_board
 
     ids = None if metrics is None else metrics.split(",")
     written = write_board(board, out or board, metrics=ids, html=html)
@@ -79,7 +79,7 @@ def add(results: Tuple[Path, ...], board: Path) -> None:
       rris-bench leaderboard add demo_out/results/gt-box.json --board my_board
       rris-bench leaderboard add demo_out/results/*.json --board my_board
     """
-    from ..leaderboard import add_record, load_record, record_filename
+    from ..report.leaderboard import add_record, load_record, record_filename
 
     for result in results:
         replaces = (board / record_filename(load_record(result))).is_file()

@@ -6,13 +6,13 @@ from typing import Optional, Tuple
 
 import click
 
-from .. import distributed
+from ..run import torchrun
 from .. import threads as torch_threads
-from ..adapters import parse_options
+from ..run.adapters import parse_options
 from ..files import WRITE_ERRNOS, WriteError, check_writable
-from ..harness import format_summary, part_path, run, this_shard
-from ..shards import Shard
-from ..refer import load_dataset
+from ..run.harness import format_summary, part_path, run, this_shard
+from ..run.shards import Shard
+from ..datasets import load_dataset
 from .options import dataset_format as dataset_format_option
 
 
@@ -69,9 +69,9 @@ def command(adapter: str, data_root: Path, dataset: str, split_by: Optional[str]
       rris-bench run oracle --data-root demo_out/data --dataset rtoy --out oracle.jsonl --shard 0/3
     """
     requested = None if shard_spec is None else Shard.parse(shard_spec)
-    shard = this_shard(requested, distributed.world())  # at the door: --shard is refused under torchrun
+    shard = this_shard(requested, torchrun.world())  # at the door: --shard is refused under torchrun
     settings = torch_threads.configure(threads, load_torch=False)  # an adapter that loads torch finds it set
-    if not quiet and distributed.world().rank == 0:
+    if not quiet and torchrun.world().rank == 0:
         click.echo(settings.describe())
     options = parse_options(opts)
     check_writable(out, "--out")
@@ -90,7 +90,7 @@ def command(adapter: str, data_root: Path, dataset: str, split_by: Optional[str]
             raise
         raise WriteError(f"cannot write ({exc.strerror}); what was written is in {part_path(out, shard)}"
                          ": make room and rerun with --resume", out) from None
-    if not quiet and distributed.world().rank == 0:
+    if not quiet and torchrun.world().rank == 0:
         click.echo(format_summary(summary))
         if requested is not None:
             click.echo(f"{'then':<11} rris-bench merge {out}   (once all {requested.count} shards are written)")

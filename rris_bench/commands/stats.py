@@ -43,7 +43,7 @@ def command(data_root: Path, dataset: str, split_by: Optional[str], dataset_form
     """
     from ..generators.report import audit_markdown, category_oracle_markdown, report_markdown
     from ..files import check_writable, write_text
-    from ..refer import load_dataset
+    from ..datasets import load_dataset
 
     for path, option in ((examples, "--examples"), (audit_out, "--audit-out")):
         if path is not None:

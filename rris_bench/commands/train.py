@@ -69,17 +69,17 @@ def command(model: str, data_root: Path, dataset: str, split_by: Optional[str], 
     from .. import threads as torch_threads
 
     settings = torch_threads.configure(threads)  # before anything imports torch
-    from .. import distributed
+    from ..run import torchrun
 
-    if distributed.world().rank == 0:  # under torchrun, one process reports
+    if torchrun.world().rank == 0:  # under torchrun, one process reports
         click.echo(settings.describe())
     from ..baselines.common.registry import make_task
     from ..baselines.common.training import TrainConfig, train
-    from ..refer import load_dataset
+    from ..datasets import load_dataset
 
     if recipe is not None:
         last = _train_recipe(recipe, model, data_root, dataset, out_dir, seed)
-        if distributed.world().rank == 0:
+        if torchrun.world().rank == 0:
             click.echo(f"checkpoint: {last}")
         return
     ds = load_dataset(data_root, dataset, split_by, fmt=dataset_format)
@@ -88,7 +88,7 @@ def command(model: str, data_root: Path, dataset: str, split_by: Optional[str], 
                          max_steps=max_steps, val_split=None if val_split.lower() == "none" else val_split,
                          positive_fraction=positive_fraction)
     last = train(task, ds, out_dir, config, resume=resume)
-    if distributed.world().rank == 0:  # under torchrun, one process reports
+    if torchrun.world().rank == 0:  # under torchrun, one process reports
         click.echo(f"checkpoint: {last}")
 
 
@@ -99,7 +99,7 @@ NOT_WITH_RECIPE = ("preset", "bert", "swin", "resume", "split_by", "dataset_form
 def _train_recipe(name: str, model: str, data_root: Path, dataset: str, out_dir: Path, seed: int) -> Path:
     """Train ``model`` with recipe ``name`` (``registry.RECIPES``): say what it sets, apply the options given
     on the command line on top of it, and return the checkpoint."""
-    from .. import distributed
+    from ..run import torchrun
     from ..baselines.common.registry import recipe
     from ..errors import InputError
 
@@ -114,6 +114,6 @@ def _train_recipe(name: str, model: str, data_root: Path, dataset: str, out_dir:
     if isinstance(overrides.get("val_split"), str) and overrides["val_split"].lower() == "none":
         overrides["val_split"] = None
     function, description = recipe(name, model)
-    if distributed.world().rank == 0:
+    if torchrun.world().rank == 0:
         click.echo(f"recipe {name} for {model}: {description}" + (f"; changed here: {changed}" if changed else ""))
     return function(data_root, dataset, out_dir, seed=seed, **overrides)

@@ -10,10 +10,10 @@ from ..files import check_writable
 from ..metrics.engine import MAX_SEED
 
 from ..errors import InputError
-from ..predictions import read_predictions
-from ..refer import load_dataset
+from ..metrics.predictions import read_predictions
+from ..datasets import load_dataset
 from .options import dataset_format as dataset_format_option
-from ..viz import KINDS, write_grid
+from ..report.visualize import KINDS, write_grid
 
 
 @click.command("visualize", context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,8 +1,7 @@
-"""Datasets: the in-memory model every benchmark is read into (``model``), one reader per on-disk format, and
-the checks on what they read.
+"""Datasets: ``load_dataset(root, name)`` reads any supported format (``FORMATS``) into ``model.Dataset``.
 
-``load_dataset(root, name, fmt="auto")`` reads ``<root>/<name>`` with the reader of ``FORMATS`` that
-recognises its files (``detect``) or the one named, and returns a ``model.Dataset``.
+``load_dataset`` reads ``<root>/<name>`` with the reader of ``FORMATS`` that recognises its files (``detect``) or
+the one named; what it reads is checked by ``rris_bench.checks`` first.
 """
 from __future__ import annotations
 
@@ -16,7 +15,8 @@ from .. import __version__
 from ..cache import cache_dir
 from ..errors import InputError
 from ..files import PathLike, repair_leftovers, sha256_bytes, write_bytes
-from . import checks, fprefcoco, grefcoco, omniref, refer, refzom
+from .. import checks
+from . import fprefcoco, grefcoco, omniref, refer, refzom
 from .model import Dataset, Ref, Sentence
 
 FORMATS = {m.NAME: m for m in (refer, grefcoco, refzom, fprefcoco, omniref)}

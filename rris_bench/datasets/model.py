@@ -52,6 +52,15 @@ class Sentence(dict):
         return sentence
 
 
+
+def sentence_exists(sentence: Mapping[str, Any]) -> bool:
+    """A model sentence's ``exists``; for a raw refer record, its ``exist`` marker (missing means positive,
+    so plain RefCOCO files stay valid input)."""
+    if isinstance(sentence, Sentence):
+        return sentence.exists
+    return bool(sentence.get("exist", True))
+
+
 class Ref(dict):
     """A ref record (``sentences`` a list of ``Sentence``) with the model field ``targets``. Made by
     ``Ref.of``."""

@@ -2,7 +2,7 @@
 file, the record and the field (exit 2 on the command line), never a KeyError or a wrong number later.
 
 Only the ref-file side lives here; annotations, polygons and RLEs of ``instances.json`` are checked by
-``rris_bench.datasets.checks``.
+``rris_bench.checks``.
 """
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def optional_string(record: Dict[str, Any], key: str, path: Path, where: str) ->
 
 def coco_instances(obj: Any, path: Path, record: Optional[str] = None) -> Dict[str, Any]:
     """``obj`` must be a COCO dict whose images, annotations and categories are lists (their records are
-    checked by ``rris_bench.datasets.checks``)."""
+    checked by ``rris_bench.checks``)."""
     if not isinstance(obj, dict) or not {"images", "annotations", "categories"} <= set(obj):
         raise InputError("expected a COCO dict with images, annotations and categories", path, record)
     for key in ("images", "annotations", "categories"):

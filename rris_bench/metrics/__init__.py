@@ -1,9 +1,4 @@
-"""The metrics engine: every published RIS / R-RIS / GRES metric from one predictions file.
-
-Functional core: ``evaluate(dataset, predictions, splits, ...) -> record``, ``format_record(record, fmt)`` and
-``per_sample_frame(dataset, predictions, splits, ...) -> pandas.DataFrame`` (one row per sentence);
-``rris-bench evaluate`` is a thin command around them.
-"""
+"""Evaluating: ``evaluate`` (a result record) and ``per_sample_frame`` (a table) under every RIS / GRES protocol."""
 from .definitions import DEFINITIONS, EXPLANATIONS, METRIC_IDS
 from .protocols import PROTOCOLS, Protocol, get_protocol
 from .engine import RESULT_SCHEMA, default_out, evaluate, per_sample_frame, write_record

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, NamedTuple, Optiona
 import numpy as np
 
 from .. import __version__, masks
-from .. import predictions as predictions_io
-from ..datasets.checks import line_problem
+from . import predictions as predictions_io
+from ..checks import line_problem
 from ..errors import InputError, InternalError
 from ..files import PathLike, write_text
 from ..gcpause import paused_gc

@@ -15,11 +15,11 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .datasets.checks import line_problem, name_problem, quote
-from .errors import InputError
-from .files import PathLike, sha256_bytes
-from .metrics.rle import decode_counts
-from .datasets.model import Dataset
+from ..checks import line_problem, name_problem, quote
+from ..errors import InputError
+from ..files import PathLike, sha256_bytes
+from ..rle import decode_counts
+from ..datasets.model import Dataset
 
 SCHEMA = "rris-predictions/1"
 

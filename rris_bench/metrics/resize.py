@@ -21,7 +21,7 @@ from typing import List, Sequence, Tuple
 import numpy as np
 
 from .. import masks
-from .rle import foreground_runs
+from ..rle import foreground_runs
 
 
 def source_index(side: int, size: int) -> np.ndarray:

@@ -16,7 +16,7 @@ from ..datasets.model import Dataset, Ref, Sentence
 from .resize import Coverage, resize_many, resized_areas
 
 if TYPE_CHECKING:  # predictions imports metrics.rle; a runtime import here would be circular
-    from ..predictions import CheckedRecords, Selection, ValidPredictions
+    from .predictions import CheckedRecords, Selection, ValidPredictions
 
 LENGTH_BUCKETS = ((1, 3, "1-3 words"), (4, 6, "4-6 words"), (7, 10, "7-10 words"), (11, 10 ** 9, "11+ words"))
 BREAKDOWNS = ("split", "strategy", "verified", "category", "supercategory", "length")

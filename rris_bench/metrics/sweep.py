@@ -94,26 +94,3 @@ def sweep_rows(sweep: Dict[str, Any]) -> List[List[str]]:
         chosen = next(r for r in sweep["rows"] if r["threshold"] == sweep["chosen"]["threshold"])
         out.append([f"{chosen['threshold']:.2f}", f"max {sweep['criterion']}", *(fmt(chosen[m]) for m in SWEPT)])
     return out
-
-
-def sweep_figure(sweep: Dict[str, Any], title: str):
-    """N-acc, T-acc, gIoU and rIoU against the threshold, operating points marked."""
-    from ..plots import _figure
-    fig = _figure(6.4, 4.4)
-    ax = fig.add_subplot()
-    xs = [r["threshold"] for r in sweep["rows"]]
-    for metric in SWEPT:
-        ys = [np.nan if r[metric] is None else r[metric] for r in sweep["rows"]]
-        ax.plot(xs, ys, label=metric)
-    for target, point in sweep["at_T-acc"].items():
-        if point is not None:
-            ax.axvline(point["threshold"], ls=":", lw=0.8, color="0.5")
-            ax.annotate(f"T-acc {target}%: N-acc {point['N-acc'] or 0:.1f}", (point["threshold"], 5),
-                        fontsize=7, rotation=90, va="bottom", ha="right")
-    if sweep["chosen"] is not None:
-        ax.axvline(sweep["chosen"]["threshold"], ls="--", lw=0.8, color="0.3", label=f"max {sweep['criterion']}")
-    ax.set(xlabel="existence-score threshold T (no target when score < T)", ylabel="percent", xlim=(0, 1),
-           ylim=(0, 100), title=f"Metrics against the no-target threshold\n{title}")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best", fontsize=7)
-    return fig

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-from .errors import InputError
-from .files import write_text
+from ..errors import InputError
+from ..files import write_text
+from .labels import missing_count, model_label, resolution_of
 
 SCHEMA = "rris-result/1"
 KINDS = ("measured", "reported")
@@ -92,32 +93,10 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9+@._-]", "_", text)
 
 
-def resolution_of(record: Mapping) -> Optional[int]:
-    """The ``--resolution`` masks were rescaled to before scoring (None: original size)."""
-    value = (record.get("options") or {}).get("resolution")
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def missing_count(record: Mapping, kind: str = "filled") -> int:
-    """How many sentences had no prediction: ``filled`` ones were scored as empty answers (``evaluate --missing
-    empty``), ``skipped`` ones were left out (``--missing skip``)."""
-    value = (record.get("counts") or {}).get(f"missing_{kind}")
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
 MISSING_NOTE = ("[N missing, scored as empty]: evaluated with `--missing empty`; N sentences had no prediction "
                 "and count as empty answers (right on every negative, wrong on every positive). [N missing, not "
                 "scored]: evaluated with `--missing skip`; scored on the predicted sentences only. Neither row is "
                 "comparable with complete ones.")
-
-
-def model_label(record: Mapping) -> str:
-    """The row name: the model, marked when scored at a rescaled resolution (another protocol) and when
-    missing predictions were scored as empty (an incomplete file)."""
-    res, filled, skipped = resolution_of(record), missing_count(record), missing_count(record, "skipped")
-    return (str(record["model"]) + (f" @{res}x{res}" if res else "")
-            + (f" [{filled} missing, scored as empty]" if filled else "")
-            + (f" [{skipped} missing, not scored]" if skipped else ""))
 
 
 def record_filename(record: Mapping) -> str:

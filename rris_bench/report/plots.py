@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import matplotlib
 import matplotlib.style
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .files import atomic_path
-from .leaderboard import model_label
+from ..files import atomic_path
+from ..metrics.sweep import SWEPT
+from .labels import model_label
 
 THRESHOLDS = ("0.5", "0.6", "0.7", "0.8", "0.9")
 _RC = {"svg.hashsalt": "rris-bench", "font.size": 9.0, "axes.titlesize": 10.0}
@@ -171,6 +173,28 @@ PLOTS: Dict[str, Tuple[Callable[[Sequence[Mapping], str], Optional[Figure]], str
     "precision": (precision_figure, "Precision at IoU thresholds"),
     "roc": (roc_figure, "Target-existence ROC"),
 }
+
+
+def sweep_figure(sweep: Dict[str, Any], title: str):
+    """N-acc, T-acc, gIoU and rIoU against the threshold, operating points marked."""
+    fig = _figure(6.4, 4.4)
+    ax = fig.add_subplot()
+    xs = [r["threshold"] for r in sweep["rows"]]
+    for metric in SWEPT:
+        ys = [np.nan if r[metric] is None else r[metric] for r in sweep["rows"]]
+        ax.plot(xs, ys, label=metric)
+    for target, point in sweep["at_T-acc"].items():
+        if point is not None:
+            ax.axvline(point["threshold"], ls=":", lw=0.8, color="0.5")
+            ax.annotate(f"T-acc {target}%: N-acc {point['N-acc'] or 0:.1f}", (point["threshold"], 5),
+                        fontsize=7, rotation=90, va="bottom", ha="right")
+    if sweep["chosen"] is not None:
+        ax.axvline(sweep["chosen"]["threshold"], ls="--", lw=0.8, color="0.3", label=f"max {sweep['criterion']}")
+    ax.set(xlabel="existence-score threshold T (no target when score < T)", ylabel="percent", xlim=(0, 1),
+           ylim=(0, 100), title=f"Metrics against the no-target threshold\n{title}")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=7)
+    return fig
 
 
 def save_figure(fig: Figure, stem: Path) -> Tuple[Path, Path]:

@@ -16,12 +16,12 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from . import masks
-from .errors import InputError
-from .files import PathLike, atomic_path
-from .predictions import PredictionFile, ValidPredictions, read_predictions, validate
-from .prefetch import load_rgb
-from .datasets.model import Dataset
+from .. import masks
+from ..errors import InputError
+from ..files import PathLike, atomic_path
+from ..metrics.predictions import PredictionFile, ValidPredictions, read_predictions, validate
+from ..run.prefetch import load_rgb
+from ..datasets.model import Dataset
 
 KINDS = ("all", "positive", "negative")
 GT_COLOUR = (60, 230, 90)

@@ -21,8 +21,8 @@ from typing import Any, ClassVar, Dict, FrozenSet, List, Optional, Sequence, Tup
 
 import numpy as np
 
-from .errors import InputError
-from .masks import RLE
+from ..errors import InputError
+from ..masks import RLE
 
 
 @dataclass

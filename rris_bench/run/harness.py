@@ -22,16 +22,17 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import adapters, distributed, masks, shards
+from . import adapters, shards, torchrun
+from .. import masks
 from .adapters import Sample, Target
-from .errors import InputError
-from .files import PathLike, atomic_path, exclusive_lock
-from .metrics.rle import decode_counts
-from .predictions import info_record, jsonl_line, prediction_record
+from ..errors import InputError
+from ..files import PathLike, atomic_path, exclusive_lock
+from ..rle import decode_counts
+from ..metrics.predictions import info_record, jsonl_line, prediction_record
 from .prefetch import Prefetcher, load_rgb
 from .shards import Shard
-from .datasets.model import Dataset
-from .progress import bar as progress_bar
+from ..datasets.model import Dataset
+from ..progress import bar as progress_bar
 
 DEFAULT_BATCH_SIZE = 8
 
@@ -68,18 +69,9 @@ def plan(dataset: Dataset, splits: Sequence[str], *, group_by_image: bool = Fals
     return items if limit is None else items[:limit]
 
 
-def this_shard(shard: Optional[Shard], world: distributed.World) -> Optional[Shard]:
-    """The shard this process predicts: ``shard`` (``--shard``), its rank under torchrun, or None (all)."""
-    if shard is not None and world.distributed:
-        raise InputError("runs one shard in a single process; under torchrun every process is a shard already: "
-                         "drop --shard or torchrun", field="--shard")
-    return Shard(world.rank, world.size) if world.distributed else shard
-
-
-def part_path(out: Path, shard: Optional[Shard]) -> Path:
-    """Where a process appends: ``<out>.partial``, or ``<out>.shard<i>-of-<K>.partial`` for a shard."""
-    done = out if shard is None else shard.path(out)
-    return done.with_name(done.name + ".partial")
+from .shards import Shard
+from ..datasets.model import Dataset
+from ..progress import bar as progress_bar
 
 
 def run(adapter_or_name: Union[str, Any], dataset: Dataset, split: Union[str, Sequence[str]],
@@ -101,8 +93,9 @@ def run(adapter_or_name: Union[str, Any], dataset: Dataset, split: Union[str, Se
         raise InputError("give --resume (continue the partial file) or --overwrite (discard it), not both",
                          field="--overwrite")
     splits = [split] if isinstance(split, str) else list(split)
-    world = distributed.world()
-    shard = this_shard(shard, world)
+from .shards import Shard
+from ..datasets.model import Dataset
+from ..progress import bar as progress_bar
     if isinstance(adapter_or_name, str):
         name, adapter = adapters.create(adapter_or_name)
     else:
@@ -114,12 +107,13 @@ def run(adapter_or_name: Union[str, Any], dataset: Dataset, split: Union[str, Se
                batch_size or getattr(adapter, "batch_size", None) or DEFAULT_BATCH_SIZE, workers, overwrite)
     with exclusive_lock(part_path(job.out, shard), "writing (a second rris-bench run on the same --out?)"):
         if not world.distributed:
-            return job.predict_shard(shard, resume, device, options or {}, progress)
-        with distributed.Group() as group:
+from .shards import Shard
+from ..datasets.model import Dataset
+from ..progress import bar as progress_bar
             return _run_distributed(job, world, group, resume, device, options or {}, progress)
 
 
-def _run_distributed(job: "_Job", world: distributed.World, group: distributed.Group, resume: bool, device: str,
+def _run_distributed(job: "_Job", world: torchrun.World, group: torchrun.Group, resume: bool, device: str,
                      options: Dict[str, Any], progress: bool) -> Dict[str, Any]:
     """Each process predicts its shard; all report; rank 0 merges the shards once every process is done."""
     summary: Optional[Dict[str, Any]] = None
@@ -137,7 +131,9 @@ def _run_distributed(job: "_Job", world: distributed.World, group: distributed.G
         raise InputError(f"process {failed[0][0]} of {world.size} failed: {failed[0][1]}")
     if world.rank == 0:
         try:
-            shards.merge(job.out, [Shard(r, world.size).path(job.out) for r in range(world.size)])
+from .shards import Shard
+from ..datasets.model import Dataset
+from ..progress import bar as progress_bar
         except Exception as exc:  # the others wait for the merge's outcome: tell them
             error = exc
     merged = group.all_gather(None if error is None else str(error))[0]

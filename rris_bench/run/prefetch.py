@@ -10,7 +10,7 @@ from typing import Callable, Dict, Iterator, Sequence
 import numpy as np
 from PIL import Image
 
-from .errors import InputError
+from ..errors import InputError
 
 
 def load_rgb(path: Path, height: int, width: int) -> np.ndarray:

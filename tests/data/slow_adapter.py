@@ -2,7 +2,7 @@
 import time
 from typing import List
 
-from rris_bench.adapters import Adapter, Prediction, Sample
+from rris_bench.run.adapters import Adapter, Prediction, Sample
 from rris_bench.masks import from_box
 
 

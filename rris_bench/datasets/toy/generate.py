@@ -13,9 +13,9 @@ from typing import Any, Dict, List, Mapping, Optional
 import numpy as np
 from PIL import Image
 
-from .. import __version__, masks, progress
-from ..errors import InputError
-from ..files import PathLike, write_bytes
+from ... import __version__, masks, progress
+from ...errors import InputError
+from ...files import PathLike, write_bytes
 from ..refer import IMAGE_DIR, write_dataset
 from .expressions import expressions_for, normalise
 from .render import render
@@ -93,7 +93,7 @@ def generate(root: PathLike, *, seed: int = 0, n_images: Optional[Mapping[str, i
     ``n_images`` maps split -> number of images (default DEFAULT_SPLITS: train 300, val 40, testA 40,
     testB 40). Writes ``<root>/images/mscoco/train2014/COCO_train2014_toy_<id>.png`` and, last,
     ``<root>/<dataset>/instances.json`` and ``refs(unc).p``; load with
-    ``rris_bench.refer.load_dataset(root, dataset)``.
+    ``rris_bench.datasets.load_dataset(root, dataset)``.
     """
     sizes = _check_sizes(DEFAULT_SPLITS if n_images is None else n_images)
     root = Path(root)

@@ -11,7 +11,7 @@ from typing import List, Tuple
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .. import masks
+from ... import masks
 from .scene import Obj, Scene
 from .world import COLOURS
 
