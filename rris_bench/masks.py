@@ -44,7 +44,7 @@ def empty(height: int, width: int) -> RLE:
 def from_segmentation(segmentation: Any, height: int, width: int) -> RLE:
     """A COCO annotation's segmentation (polygons, uncompressed or compressed RLE) -> one merged RLE.
 
-    Checked first (``datasets.checks.segmentation_problem``: finite polygon coordinates near the image and a
+    Checked first (``rris_bench.checks.segmentation_problem``: finite polygon coordinates near the image and a
     bounded rasterisation cost, RLEs of this size whose runs add up, canonical counts), so pycocotools never
     sees what it would crash, loop or read differently on; a problem raises InputError. Polygon parts of
     fewer than 3 points enclose nothing and are skipped.

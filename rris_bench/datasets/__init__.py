@@ -23,7 +23,7 @@ FORMATS = {m.NAME: m for m in (refer, grefcoco, refzom, fprefcoco, omniref)}
 AUTO = "auto"
 FORMAT_CHOICES = (AUTO,) + tuple(FORMATS)
 KNOWN_FILES = "refs(<split_by>).p, grefs(<split_by>).json|.p or OmniRef.json, with instances.json"
-CACHE_SCHEMA = f"rris-dataset-cache/2 rris-bench {__version__}"  # /2: checked by datasets.checks, with left_out
+CACHE_SCHEMA = f"rris-dataset-cache/2 rris-bench {__version__}"  # /2: checked by rris_bench.checks, with left_out
 # formats that share refs(<split_by>).p, in the order they claim a file by its content (refer: any other)
 PICKLE_FAMILY = (refzom, fprefcoco, refer)
 

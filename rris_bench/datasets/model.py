@@ -175,7 +175,7 @@ class Dataset:
     def ann_rle(self, ann_id: int) -> masks.RLE:
         ann = self.anns[ann_id]
         image = self.images[ann["image_id"]]
-        if "height" not in image:  # allowed by datasets.checks for text-only uses; a mask needs the size
+        if "height" not in image:  # allowed by rris_bench.checks for text-only uses; a mask needs the size
             raise InputError("missing (the image's masks need its height and width)", self.instances_path,
                              f"image {image['id']}", "height")
         return masks.from_segmentation(ann["segmentation"], image["height"], image["width"])

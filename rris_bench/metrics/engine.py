@@ -209,7 +209,7 @@ def _checked(pred_file: predictions_io.PredictionFile, selection: predictions_io
 def left_out(dataset: Dataset, selection: predictions_io.Selection, gt_areas: np.ndarray) -> Dict[str, int]:
     """What the record should say was degenerate: positive sentences whose ground truth is empty (scored, with
     IoU 0 unless the prediction is empty too) and polygon parts of fewer than 3 points the dataset's checks
-    skipped (``datasets.checks``)."""
+    skipped (``rris_bench.checks``)."""
     empty_positive = selection.exists & (gt_areas[selection.ref_of_row] == 0)
     return {"positives_with_empty_ground_truth": int(empty_positive.sum()),
             "degenerate_polygon_parts": int(dataset.left_out.get("degenerate_polygon_parts", 0))}

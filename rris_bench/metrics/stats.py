@@ -7,16 +7,14 @@ Each row also carries the labels the breakdowns group by.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from .. import masks
 from ..datasets.model import Dataset, Ref, Sentence
+from .predictions import CheckedRecords, Selection, ValidPredictions
 from .resize import Coverage, resize_many, resized_areas
-
-if TYPE_CHECKING:  # predictions imports metrics.rle; a runtime import here would be circular
-    from .predictions import CheckedRecords, Selection, ValidPredictions
 
 LENGTH_BUCKETS = ((1, 3, "1-3 words"), (4, 6, "4-6 words"), (7, 10, "7-10 words"), (11, 10 ** 9, "11+ words"))
 BREAKDOWNS = ("split", "strategy", "verified", "category", "supercategory", "length")
