@@ -13,7 +13,7 @@ from pandas.testing import assert_frame_equal
 
 from harness_world import EXAMPLE, toy_world
 from metrics_cases import hand_case, write_predictions
-from rris_bench import harness
+from rris_bench.run import harness
 from rris_bench.metrics import evaluate, per_sample_frame
 from rris_bench.metrics.stats import BREAKDOWNS
 

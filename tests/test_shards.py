@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from harness_world import EXAMPLE, toy_world
-from rris_bench import harness
+from rris_bench.run import harness
 from rris_bench.errors import InputError
-from rris_bench.shards import Shard, find, merge
+from rris_bench.run.shards import Shard, find, merge
 
 ADAPTER = f"{EXAMPLE}:ColourAdapter"
 

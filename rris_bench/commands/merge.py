@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 
 from ..files import check_writable
-from ..shards import find, merge
+from ..run.shards import find, merge
 
 
 @click.command("merge", context_settings={"help_option_names": ["-h", "--help"]})

@@ -6,8 +6,8 @@ there (a lock on it refuses a second run on the same ``<out>`` by name); the fin
 ``<out>`` with its records in the plan order, so an interrupted and
 resumed run ends byte-identical to an uninterrupted one. A run can be split in K shards: with
 ``shard=Shard(i, K)`` (``--shard i/K``, any scheduler) or under torchrun (process ``rank`` of ``size``), each
-shard predicts its block of the plan (:meth:`rris_bench.shards.Shard.bounds`) and writes ``<out>.shard<i>-of-<K>``;
-:func:`rris_bench.shards.merge` (``rris-bench merge``, or rank 0 under torchrun) joins them in plan order, so
+shard predicts its block of the plan (:meth:`rris_bench.run.shards.Shard.bounds`) and writes ``<out>.shard<i>-of-<K>``;
+:func:`rris_bench.run.shards.merge` (``rris-bench merge``, or rank 0 under torchrun) joins them in plan order, so
 K shards write the file one process writes.
 """
 from __future__ import annotations
@@ -69,9 +69,18 @@ def plan(dataset: Dataset, splits: Sequence[str], *, group_by_image: bool = Fals
     return items if limit is None else items[:limit]
 
 
-from .shards import Shard
-from ..datasets.model import Dataset
-from ..progress import bar as progress_bar
+def this_shard(shard: Optional[Shard], world: torchrun.World) -> Optional[Shard]:
+    """The shard this process predicts: ``shard`` (``--shard``), its rank under torchrun, or None (all)."""
+    if shard is not None and world.distributed:
+        raise InputError("runs one shard in a single process; under torchrun every process is a shard already: "
+                         "drop --shard or torchrun", field="--shard")
+    return Shard(world.rank, world.size) if world.distributed else shard
+
+
+def part_path(out: Path, shard: Optional[Shard]) -> Path:
+    """Where a process appends: ``<out>.partial``, or ``<out>.shard<i>-of-<K>.partial`` for a shard."""
+    done = out if shard is None else shard.path(out)
+    return done.with_name(done.name + ".partial")
 
 
 def run(adapter_or_name: Union[str, Any], dataset: Dataset, split: Union[str, Sequence[str]],
@@ -81,7 +90,7 @@ def run(adapter_or_name: Union[str, Any], dataset: Dataset, split: Union[str, Se
         shard: Optional[Shard] = None) -> Dict[str, Any]:
     """Run an adapter (a registry name, ``file.py:Class``, ``module:Class``, or an adapter object) over
     ``split`` of ``dataset`` and write ``out_path`` (with ``shard``, only that shard's file, to be merged with
-    :func:`rris_bench.shards.merge`); return the summary (counts, model / data / overhead seconds, the file
+    :func:`rris_bench.run.shards.merge`); return the summary (counts, model / data / overhead seconds, the file
     written). A ``<out>.partial`` holding predictions of an interrupted run is continued with ``resume``,
     discarded with ``overwrite``, and otherwise refused: work is never deleted silently. Bad input and adapter
     failures raise InputError / AdapterError (exit 2 on the command line)."""
@@ -93,9 +102,8 @@ def run(adapter_or_name: Union[str, Any], dataset: Dataset, split: Union[str, Se
         raise InputError("give --resume (continue the partial file) or --overwrite (discard it), not both",
                          field="--overwrite")
     splits = [split] if isinstance(split, str) else list(split)
-from .shards import Shard
-from ..datasets.model import Dataset
-from ..progress import bar as progress_bar
+    world = torchrun.world()
+    shard = this_shard(shard, world)
     if isinstance(adapter_or_name, str):
         name, adapter = adapters.create(adapter_or_name)
     else:
@@ -107,9 +115,8 @@ from ..progress import bar as progress_bar
                batch_size or getattr(adapter, "batch_size", None) or DEFAULT_BATCH_SIZE, workers, overwrite)
     with exclusive_lock(part_path(job.out, shard), "writing (a second rris-bench run on the same --out?)"):
         if not world.distributed:
-from .shards import Shard
-from ..datasets.model import Dataset
-from ..progress import bar as progress_bar
+            return job.predict_shard(shard, resume, device, options or {}, progress)
+        with torchrun.Group() as group:
             return _run_distributed(job, world, group, resume, device, options or {}, progress)
 
 
@@ -131,9 +138,7 @@ def _run_distributed(job: "_Job", world: torchrun.World, group: torchrun.Group, 
         raise InputError(f"process {failed[0][0]} of {world.size} failed: {failed[0][1]}")
     if world.rank == 0:
         try:
-from .shards import Shard
-from ..datasets.model import Dataset
-from ..progress import bar as progress_bar
+            shards.merge(job.out, [Shard(r, world.size).path(job.out) for r in range(world.size)])
         except Exception as exc:  # the others wait for the merge's outcome: tell them
             error = exc
     merged = group.all_gather(None if error is None else str(error))[0]

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
-from .errors import InputError
-from .files import atomic_path
-from .predictions import jsonl_line
+from ..errors import InputError
+from ..files import atomic_path
+from ..metrics.predictions import jsonl_line
 
 _SPEC = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
 _NAME = re.compile(r"\.shard(\d+)-of-(\d+)(\.partial)?$")
