@@ -26,7 +26,7 @@ from ..datasets.model import Dataset, Ref
 from .groundtruth import ground_truth, ref_ground_truth
 from .protocols import PARTS_SUM_IS_ONE, PARTS_UNION, POLYGONS_SCALED, Protocol
 from .resize import resize_nearest
-from .rle import foreground_runs
+from ..rle import foreground_runs
 
 
 def _valid_polygons(segmentation: Any) -> List[List[float]]:
