@@ -87,7 +87,7 @@ def test_training_reports_step_and_loss_in_a_log(tmp_path, capsys):
 
 
 def test_the_builder_reports_refs_per_second_in_a_log(tmp_path, capsys):
-    from rris_bench import toy
+    from rris_bench.datasets import toy
     from rris_bench.build import build_robust_dataset
 
     toy.generate(tmp_path, seed=0, n_images={"val": 3})

@@ -143,7 +143,7 @@ def test_the_demo_prints_its_threads_first_and_runs_with_them(tmp_path):
 TORCH_ADAPTER = '''
 import sys
 
-from rris_bench.adapters import Adapter, Prediction
+from rris_bench.run.adapters import Adapter, Prediction
 
 
 class TorchThreads(Adapter):
