@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Dict, List, Mapping, Sequence
 
-from rris_bench.report.leaderboard import build_tables
+from rris_bench.report.frames import build_tables, records_frame
 
 START, END = "<!-- demo-table:start -->", "<!-- demo-table:end -->"
 COLUMNS = ["rIoU", "mRR", "mIoU", "oIoU", "gIoU", "N-acc", "T-acc", "AUROC"]
@@ -43,7 +43,7 @@ def training_seconds(log: str) -> Dict[str, float]:
 
 def table(records: Sequence[Mapping]) -> List[str]:
     """The markdown rows of the records, ranked by rIoU, trained models marked "(tiny)"."""
-    (only,) = build_tables(list(records), COLUMNS)
+    (only,) = build_tables(records_frame(records), COLUMNS)
     lines = ["| model | " + " | ".join(only.columns) + " |", "|---|" + "---:|" * len(only.columns)]
     for row in only.rows:
         name = f"{row.model} (tiny)" if row.model in TRAINED else row.model

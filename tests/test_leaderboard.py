@@ -10,8 +10,8 @@ import pytest
 
 from rris_bench import cli
 from rris_bench.errors import InputError
-from rris_bench.report.leaderboard import (add_record, check_record, load_records, markdown_tables, record_filename,
-                                           write_board)
+from rris_bench.report.leaderboard import markdown_tables, write_board
+from rris_bench.report.records import add_record, check_record, load_records, record_filename
 
 REPO = Path(__file__).resolve().parents[1]
 STRATEGIES = ("object_swap", "random_category", "attribute_swap")
@@ -266,12 +266,12 @@ def test_the_shipped_board_holds_the_papers_numbers_and_its_readme_is_current(tm
 
 
 def test_records_of_different_protocols_never_share_a_table():
-    from rris_bench.report.leaderboard import build_tables
+    from rris_bench.report.frames import build_tables, records_frame
     plain, official = measured("tiny", rIoU=41.0), measured("other", rIoU=52.0)
     official["protocol"] = {"name": "rris-official", "side": 480, "no_target_rule": "score:0.5"}
     gres_paper = dict(reported("ReLA", 60.0), protocol={"name": "gres", "side": 480, "decision_rule": "nt head"})
     deris_512 = dict(reported("PropVG", 61.0), protocol={"name": "gres", "side": 512, "decision_rule": "score 0.7"})
-    tables = build_tables([plain, official, gres_paper, deris_512, reported("LAVT", 36.2)], ["rIoU"])
+    tables = build_tables(records_frame([plain, official, gres_paper, deris_512, reported("LAVT", 36.2)]), ["rIoU"])
     titles = {t.title: [r.model for r in t.rows] for t in tables}
     assert titles["rtoy · unc · val"] == ["tiny"]
     assert titles["rtoy · unc · val · protocol rris-official"] == ["other"]
@@ -284,7 +284,6 @@ def test_records_of_different_protocols_never_share_a_table():
 
 
 def test_the_filed_reported_records_name_their_protocol():
-    from rris_bench.report.leaderboard import load_records
     records = [r for r in load_records(REPO / "leaderboards") if r["kind"] == "reported"]
     assert records and all(isinstance(r.get("protocol"), dict) and r["protocol"].get("decision_rule")
                            for r in records)

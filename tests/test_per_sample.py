@@ -120,7 +120,8 @@ def test_an_unknown_extension_is_refused_at_the_door(toy, tmp_path):
 
 def test_pandas_is_imported_only_when_a_table_is_made(toy, tmp_path):
     root, _, predictions = toy
-    code = ("import sys; import rris_bench, rris_bench.metrics, rris_bench.cli, rris_bench.commands.evaluate; "
+    code = ("import sys; import rris_bench, rris_bench.metrics, rris_bench.cli, rris_bench.commands.evaluate, "
+            "rris_bench.report.leaderboard; "
             "print(sorted(m for m in ('pandas', 'torch') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr

@@ -79,7 +79,7 @@ def add(results: Tuple[Path, ...], board: Path) -> None:
       rris-bench leaderboard add demo_out/results/gt-box.json --board my_board
       rris-bench leaderboard add demo_out/results/*.json --board my_board
     """
-    from ..report.leaderboard import add_record, load_record, record_filename
+    from ..report.records import add_record, load_record, record_filename
 
     for result in results:
         replaces = (board / record_filename(load_record(result))).is_file()
