@@ -28,7 +28,7 @@ from pathlib import Path
 
 from spacy.tokens import Doc
 
-from rris_bench.build.builder import _Builder
+from rris_bench.build.negatives import NegativeMaker
 from rris_bench.build import build_robust_dataset
 from rris_bench.generators import STRATEGIES
 from rris_bench.generators.lexicon import Lexicon
@@ -145,7 +145,7 @@ def main() -> None:
 
 def stage_speeds(ds, n_process: int) -> None:
     """Parsing speed over the distinct expressions, then each strategy alone over 5,000 refs."""
-    builder = _Builder(ds, "lexicon", 1)
+    builder = NegativeMaker(ds, "lexicon", 1)
     distinct = sorted({tuple(s["sent"].split()) for s in ds.sentences.values()})
     print(f"distinct expressions: {len(distinct)}")
     print("\n| stage | items | seconds | items/s |\n|---|---|---|---|")

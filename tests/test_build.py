@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rris_bench.build import build_robust_dataset, parse_strategies
-from rris_bench.build.builder import slot_plan
+from rris_bench.build.mix import slot_plan
 from rris_bench.cli import main
 from rris_bench.errors import InputError
 from rris_bench.files import WriteError

@@ -7,7 +7,7 @@ from typing import Optional, Sequence, Tuple
 import pytest
 
 from rris_bench.generators import STRATEGIES
-from rris_bench.build.builder import cooccurrence
+from rris_bench.build.negatives import cooccurrence
 from rris_bench.generators.base import Context, Instance, PoolSentence, Positive
 from rris_bench.generators.coverage import coco_categories
 from rris_bench.generators.lexicon import Lexicon, coco_lexicon

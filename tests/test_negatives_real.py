@@ -13,7 +13,8 @@ import pytest
 
 from rris_bench.run.adapters import Sample, Target
 from rris_bench.baselines.trivial import CategoryOracleAdapter
-from rris_bench.build.builder import HARD_INSTANCE_SHARE, _Builder
+from rris_bench.build.mix import HARD_INSTANCE_SHARE
+from rris_bench.build.negatives import NegativeMaker
 from rris_bench.build import build_robust_dataset
 from rris_bench.generators import STRATEGIES
 from rris_bench.generators.lexicon import Lexicon
@@ -85,7 +86,7 @@ def test_hard_mix_reaches_its_instance_share_where_the_image_allows(builds, sour
     assert len(short) < 0.1 * len(ds.refs_list)  # most refs reach it
     # where a ref falls short, no instance strategy can make one more instance negative for it
     source = load_dataset(sources, name)
-    builder = _Builder(source, "lexicon", 1)
+    builder = NegativeMaker(source, "lexicon", 1)
     refs = [source.refs[r["ref_id"]] for r in random.Random(0).sample(short, min(40, len(short)))]
     parses = builder.parse_all(refs)
     pools = builder.pools(refs, parses)
