@@ -13,8 +13,8 @@ from rris_bench import masks
 from rris_bench.cli import main
 from rris_bench.errors import InputError
 from rris_bench.metrics import evaluate
-from rris_bench.metrics.predictions import (SCHEMA, info_record, jsonl_line, prediction_record, read_predictions,
-                                            validate)
+from rris_bench.metrics.prediction_checks import validate
+from rris_bench.metrics.predictions import SCHEMA, info_record, jsonl_line, prediction_record, read_predictions
 from rris_bench.datasets import load_dataset
 
 

@@ -15,7 +15,8 @@ from ..metrics.samples import check_per_sample_path
 from ..gcpause import paused_gc
 from ..metrics.sweep import threshold_from as threshold_from_record
 from ..report.plots import save_figure, sweep_figure
-from ..metrics.predictions import MISSING_CHOICES, read_predictions
+from ..metrics.prediction_checks import MISSING_CHOICES
+from ..metrics.predictions import read_predictions
 from ..datasets import load_dataset
 from .options import dataset_format as dataset_format_option
 

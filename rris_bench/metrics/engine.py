@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, NamedTuple, Optiona
 import numpy as np
 
 from .. import __version__, masks
-from . import predictions as predictions_io
+from . import prediction_checks, predictions as predictions_io
 from ..checks import line_problem
 from ..errors import InputError, InternalError
 from ..files import PathLike, write_text
@@ -116,14 +116,14 @@ def _score(dataset: Dataset, predictions: Union[PathLike, predictions_io.Predict
            missing: str, use_cache: bool, labels: Sequence[str], threshold_sweep: bool) -> _Scored:
     """Read and check ``predictions``, measure every selected sentence and apply ``rule``: the table every
     metric and the per-sample file come from (``labels``: the breakdowns its rows carry)."""
-    predictions_io.check_missing_option(missing)
+    prediction_checks.check_missing_option(missing)
     split_list = resolve_splits(list(splits) if splits else None, dataset.splits, profile.splits)
-    selection = predictions_io.Selection(dataset, split_list)  # unknown split names fail here, before reading
+    selection = prediction_checks.Selection(dataset, split_list)  # unknown split names fail here, before reading
     with paused_gc():
         pred_file = predictions if isinstance(predictions, predictions_io.PredictionFile) \
             else predictions_io.read_predictions(predictions)
         gt_rles, gt_areas = reference_masks(dataset, selection.refs, profile, use_cache=use_cache)
-        valid = predictions_io.finish(_checked(pred_file, selection, gt_rles, gt_areas, resolution), selection,
+        valid = prediction_checks.finish(_checked(pred_file, selection, gt_rles, gt_areas, resolution), selection,
                                       pred_file.path, missing=missing, line_of=pred_file.line_of)
         table = sentence_table(selection, valid, row_gt_areas(selection, valid, gt_rles, gt_areas, resolution),
                                labels=labels)
@@ -193,20 +193,20 @@ def check_options(*, ci: Optional[float] = None, resolution: Optional[int] = Non
         raise InputError(line_problem(model), field="--model")
 
 
-def _checked(pred_file: predictions_io.PredictionFile, selection: predictions_io.Selection,
+def _checked(pred_file: predictions_io.PredictionFile, selection: prediction_checks.Selection,
              gt_rles: List[masks.RLE], gt_areas: np.ndarray, resolution: Optional[int]
-             ) -> predictions_io.CheckedRecords:
+             ) -> prediction_checks.CheckedRecords:
     """Parse, check and measure the records, each half of the file in its own process (``halves``)."""
-    def job(start: int, stop: int) -> predictions_io.CheckedRecords:
-        checked = predictions_io.check_records(pred_file.chunk(start, stop), selection)
+    def job(start: int, stop: int) -> prediction_checks.CheckedRecords:
+        checked = prediction_checks.check_records(pred_file.chunk(start, stop), selection)
         measure(checked, selection, gt_rles, gt_areas, resolution)
         return checked
 
-    return in_halves(job, pred_file.size, lambda a, b: predictions_io.merge_checked(a, b, selection),
+    return in_halves(job, pred_file.size, lambda a, b: prediction_checks.merge_checked(a, b, selection),
                      split_at=pred_file.middle(), work=len(selection))
 
 
-def left_out(dataset: Dataset, selection: predictions_io.Selection, gt_areas: np.ndarray) -> Dict[str, int]:
+def left_out(dataset: Dataset, selection: prediction_checks.Selection, gt_areas: np.ndarray) -> Dict[str, int]:
     """What the record should say was degenerate: positive sentences whose ground truth is empty (scored, with
     IoU 0 unless the prediction is empty too) and polygon parts of fewer than 3 points the dataset's checks
     skipped (``rris_bench.checks``)."""

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import masks
 from ..datasets.model import Dataset, Ref, Sentence
-from .predictions import CheckedRecords, Selection, ValidPredictions
+from .prediction_checks import CheckedRecords, Selection, ValidPredictions
 from .resize import Coverage, resize_many, resized_areas
 
 LENGTH_BUCKETS = ((1, 3, "1-3 words"), (4, 6, "4-6 words"), (7, 10, "7-10 words"), (11, 10 ** 9, "11+ words"))

@@ -19,7 +19,8 @@ from matplotlib.figure import Figure
 from .. import masks
 from ..errors import InputError
 from ..files import PathLike, atomic_path
-from ..metrics.predictions import PredictionFile, ValidPredictions, read_predictions, validate
+from ..metrics.prediction_checks import ValidPredictions, validate
+from ..metrics.predictions import PredictionFile, read_predictions
 from ..run.prefetch import load_rgb
 from ..datasets.model import Dataset
 
