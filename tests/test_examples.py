@@ -1,4 +1,5 @@
-"""Every example of every ``--help`` and of the README runs as printed, from a checkout, after the quick demo.
+"""Every example of every ``--help``, of the README and of the docs/ pages runs as printed, from a checkout, after the
+quick demo.
 
 The examples run in a scratch copy of the checkout's user-facing folders (``examples/``, ``leaderboards/``)
 holding ``demo_out/`` from ``rris-bench demo --out demo_out --models empty,oracle,gt-box`` and a tiny checkpoint
@@ -35,7 +36,7 @@ SKIPS = {
     r"\.\.\. ": "elides the options of the example above",
     r"mypackage": "a package of the user's own",
     r"\b(preds|val|test)\.jsonl\b": "a predictions file of the user's own model on real data",
-    r"check_parity|run_parity": "the parity check: needs the official code (see the README)",
+    r"check_parity|run_parity": "the parity check: needs the official code (see docs/evaluating.md)",
 }
 
 
@@ -75,16 +76,22 @@ def help_examples() -> List[Tuple[str, str]]:
     return out
 
 
-def readme_examples() -> List[Tuple[str, str]]:
-    """(source, command or Python code) for every bash and python block of the README, in order."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
+# the README, then the docs/ pages in the order a reader follows them (a page's examples use what earlier ones wrote)
+DOCUMENTS = ("README.md", "docs/datasets.md", "docs/evaluating.md", "docs/running.md", "docs/leaderboards.md",
+             "docs/benchmarks.md")
+
+
+def document_examples() -> List[Tuple[str, str]]:
+    """(source, command or Python code) for every bash and python block of the README and the docs/ pages, in order."""
     out = []
-    for lang, body in re.findall(r"^ *```(bash|python)\n(.*?)^ *```", text, flags=re.S | re.M):
-        line = text[:text.index(body)].count("\n") + 1
-        if lang == "python":
-            out.append((f"README.md:{line} (python)", body))
-        else:
-            out += [(f"README.md:{line}", c) for c in _commands(body)]
+    for name in DOCUMENTS:
+        text = (REPO / name).read_text(encoding="utf-8")
+        for lang, body in re.findall(r"^ *```(bash|python)\n(.*?)^ *```", text, flags=re.S | re.M):
+            line = text[:text.index(body)].count("\n") + 1
+            if lang == "python":
+                out.append((f"{name}:{line} (python)", body))
+            else:
+                out += [(f"{name}:{line}", c) for c in _commands(body)]
     return out
 
 
@@ -123,7 +130,11 @@ def work(tmp_path_factory) -> Path:
     return root
 
 
-EXAMPLES = readme_examples() + help_examples()
+EXAMPLES = document_examples() + help_examples()
+
+
+def test_every_docs_page_is_read_for_examples():
+    assert sorted(DOCUMENTS[1:]) == sorted(f"docs/{p.name}" for p in (REPO / "docs").glob("*.md"))
 
 
 def test_examples_are_found_and_every_skip_rule_is_used():

@@ -22,7 +22,7 @@ from .decoder import LAVTDecoder
 class ExistenceHead(nn.Module):
     """LAVT+'s existence head: [mean-pool, max-pool] of the last stage's fused features -> linear -> logit.
 
-    The R-RIS paper does not describe LAVT+'s head; these choices are documented in the README.
+    The R-RIS paper does not describe LAVT+'s head; these choices are documented in docs/running.md.
     """
 
     def __init__(self, dim: int):

@@ -23,7 +23,7 @@ from ..demo import DEMO_MODELS, run_demo
                    "numbers repeat for a given seed and thread count (the README names the count of its figures).")
 @click.option("--max-steps", type=click.IntRange(min=1), default=None,
               help="Stop each model's training after this many steps (a quick look: the numbers are then not "
-                   "the README's).")
+                   "those of docs/benchmarks.md).")
 def command(out_dir: Path, seed: int, split: str, models: str, threads: int, max_steps: Optional[int]) -> None:
     """Build the toy world and R-toy, run every baseline, evaluate them and write a leaderboard.
 
