@@ -52,7 +52,8 @@ def evaluate(dataset: Dataset, predictions: Union[PathLike, predictions_io.Predi
     per-sentence table there (.jsonl, .csv or .parquet: ``metrics.samples``). ``protocol``: a profile of
     ``metrics.protocols`` (resolution, ground truth, splits, metric set); ``no_target_rule``: empty, null or
     score:T (default: the profile's), and ``rule_source`` what chose it (for the record); ``threshold_sweep``:
-    add the metrics against the existence-score threshold (``metrics.sweep``). Raises InputError on bad input, before computing anything.
+    add the metrics against the existence-score threshold (``metrics.sweep``). Raises InputError on bad
+    input, before computing anything.
     """
     profile = get_protocol(protocol)
     rule = parse_rule(no_target_rule or profile.no_target_rule)

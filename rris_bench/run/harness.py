@@ -3,12 +3,12 @@
 Images are decoded in worker threads while the model runs. Records are appended and flushed per batch to
 ``<out>.partial``, so a crash or Ctrl-C loses at most one batch, and ``resume=True`` continues from what is
 there (a lock on it refuses a second run on the same ``<out>`` by name); the finished file is renamed onto
-``<out>`` with its records in the plan order, so an interrupted and
-resumed run ends byte-identical to an uninterrupted one. A run can be split in K shards: with
-``shard=Shard(i, K)`` (``--shard i/K``, any scheduler) or under torchrun (process ``rank`` of ``size``), each
-shard predicts its block of the plan (:meth:`rris_bench.run.shards.Shard.bounds`) and writes ``<out>.shard<i>-of-<K>``;
-:func:`rris_bench.run.shards.merge` (``rris-bench merge``, or rank 0 under torchrun) joins them in plan order, so
-K shards write the file one process writes.
+``<out>`` with its records in the plan order, so an interrupted and resumed run ends byte-identical to an
+uninterrupted one. A run can be split in K shards: with ``shard=Shard(i, K)`` (``--shard i/K``, any
+scheduler) or under torchrun (process ``rank`` of ``size``), each shard predicts its block of the plan
+(:meth:`rris_bench.run.shards.Shard.bounds`) and writes ``<out>.shard<i>-of-<K>``;
+:func:`rris_bench.run.shards.merge` (``rris-bench merge``, or rank 0 under torchrun) joins them in plan
+order, so K shards write the file one process writes.
 """
 from __future__ import annotations
 
