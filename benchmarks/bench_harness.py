@@ -32,7 +32,8 @@ from typing import Callable, Dict, List, Tuple  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from rris_bench.run import harness
+from rris_bench.run import harness  # noqa: E402
+from rris_bench.run.plan import plan  # noqa: E402
 from rris_bench.datasets import toy  # noqa: E402
 from rris_bench.run.adapters import Adapter, Prediction, Sample  # noqa: E402
 from rris_bench.build import build_robust_dataset  # noqa: E402
@@ -109,7 +110,7 @@ class TinyTorch(Adapter):
 
 def direct_batches(dataset: Dataset, batch_size: int) -> List[List[Sample]]:
     """The harness's batches, with every image decoded beforehand."""
-    items = harness.plan(dataset, ["val"])
+    items = plan(dataset, ["val"])
     images = {}
     for it in items:
         if it.image_id not in images:

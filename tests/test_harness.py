@@ -14,7 +14,7 @@ from rris_bench.run import harness
 from rris_bench import masks
 from rris_bench.run.adapters import Adapter, Prediction, Sample, create
 from rris_bench.errors import InputError
-from rris_bench.run.harness import AdapterError
+from rris_bench.run.answers import AdapterError
 from rris_bench.metrics import evaluate
 from rris_bench.metrics.predictions import read_predictions
 from rris_bench.datasets.model import sentence_exists

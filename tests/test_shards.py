@@ -12,6 +12,7 @@ import pytest
 from harness_world import EXAMPLE, toy_world
 from rris_bench.run import harness
 from rris_bench.errors import InputError
+from rris_bench.run.output import part_path
 from rris_bench.run.shards import Shard, find, merge
 
 ADAPTER = f"{EXAMPLE}:ColourAdapter"
@@ -109,7 +110,7 @@ def test_no_shards_at_all_is_refused(tmp_path):
 def test_an_unfinished_shard_is_refused(world, tmp_path):
     out = tmp_path / "p.jsonl"
     run_shards(world, out, 3)
-    partial = harness.part_path(out, Shard(2, 3))
+    partial = part_path(out, Shard(2, 3))
     Shard(2, 3).path(out).rename(partial)  # as a killed shard leaves it
     refused(merge_cli(out), "p.jsonl.shard2-of-3.partial", "shard 2 of 3 is unfinished", "--resume")
     assert not out.exists()
@@ -168,7 +169,7 @@ def test_a_shard_resumes_after_an_interruption(world, reference, tmp_path):
     run_shards(world, out, 3)
     done = Shard(1, 3).path(out)
     lines = done.read_text().splitlines(keepends=True)
-    harness.part_path(out, Shard(1, 3)).write_text("".join(lines[:7]))  # a killed rerun's partial
+    part_path(out, Shard(1, 3)).write_text("".join(lines[:7]))  # a killed rerun's partial
     done.unlink()
     root, _ = world
     proc = subprocess.run(shard_args(root, out, "1/3"), capture_output=True, text=True, timeout=60)

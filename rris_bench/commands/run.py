@@ -10,7 +10,8 @@ from ..run import torchrun
 from .. import threads as torch_threads
 from ..run.adapters import parse_options
 from ..files import WRITE_ERRNOS, WriteError, check_writable
-from ..run.harness import format_summary, part_path, run, this_shard
+from ..run.harness import format_summary, run, this_shard
+from ..run.output import part_path
 from ..run.shards import Shard
 from ..datasets import load_dataset
 from .options import dataset_format as dataset_format_option
