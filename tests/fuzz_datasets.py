@@ -14,6 +14,7 @@ import io
 import json
 import os
 import pickle
+import shutil
 import signal
 import sys
 import traceback
@@ -183,6 +184,7 @@ def check_example(work: Path, base_refs: List[Dict], base_instances: Dict, mutat
         codes[name] = code if code == 0 else _error_lines(err)[0][19:99]
         if code == 0 and name.startswith("evaluate"):
             _expect_possible(work / ("e.jsonl" if name == "evaluate-empty" else "o.samples.jsonl"))
+    shutil.rmtree(work / "rfz", ignore_errors=True)  # each example's build writes a fresh rfz, never refused as an older one
     for leftover in ("o.jsonl", "o.json", "e.json", "e.jsonl", "o.samples.jsonl"):
         with contextlib.suppress(FileNotFoundError):
             (work / leftover).unlink()
