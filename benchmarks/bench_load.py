@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 from rris_bench.cache import cache_dir
-from rris_bench.datasets import _CacheUnpickler, load_dataset, refer
+from rris_bench.datasets import load_dataset, refer
+from rris_bench.datasets.load import _CacheUnpickler
 from rris_bench.datasets.model import Dataset
 from rris_bench.files import sha256_bytes
 from rris_bench.gcpause import paused_gc

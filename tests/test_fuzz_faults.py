@@ -20,7 +20,7 @@ from harness_world import hand_world
 from metrics_cases import hand_case, write_predictions
 from rris_bench import files
 from rris_bench.cli import main
-from rris_bench.datasets import _cached
+from rris_bench.datasets.load import _cached
 from rris_bench.metrics.groundtruth import _load as load_gt_cache
 
 TESTS = Path(__file__).resolve().parent
